@@ -1,0 +1,185 @@
+/* Channels and channel clients.
+ *
+ * A RedChannel is one (type, id) the server offers; a RedChannelClient is
+ * one client's connection to it. The base owns framing (full or mini data
+ * header), the outgoing pipe accounted in bytes, the ack window and the
+ * base messages (ACK_SYNC, ACK, PONG, DISCONNECTING, migration marks);
+ * channels supply an ops table and get whole, size-checked messages.
+ *
+ * Threading: a channel and its clients live on channel->loop's thread (the
+ * main loop for main/inputs/sound, a worker's loop for display/cursor).
+ * ops->connect is called on the main loop and must move the link to the
+ * channel's thread itself if that differs. RedClient's channel-client list
+ * is the only cross-thread state and is guarded by its lock.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "common/wire/writer.h"
+#include "server/core/loop.h"
+#include "server/core/reds.h"
+#include "server/net/link.h"
+#include "server/net/stream.h"
+
+typedef struct RedChannelClient RedChannelClient;
+typedef struct RedPipeItem RedPipeItem;
+
+/* Default bound on one received message body; channels may lower it. */
+#define RED_CHANNEL_MAX_MSG_SIZE (1u << 20)
+/* Default outgoing pipe budget per channel client, in bytes. */
+#define RED_PIPE_DEFAULT_BUDGET (8u << 20)
+/* Ack window sent with SET_ACK on channels that use acks. */
+#define RED_CHANNEL_ACK_WINDOW 20
+
+/* --- pipe items --- */
+
+typedef struct RedPipeItemOps {
+    /* Writes the message body into w (w->base is already the body start)
+     * and returns the message type. Called once, when the item reaches the
+     * head of the pipe and the socket can take it. Required. */
+    uint16_t (*marshal)(RedChannelClient *rcc, RedPipeItem *item, WireWriter *w);
+    /* Frees the item. Optional: default g_free(). */
+    void (*free)(RedPipeItem *item);
+} RedPipeItemOps;
+
+struct RedPipeItem {
+    const RedPipeItemOps *ops;
+    size_t size;         /* bytes charged to the pipe until sent (estimate) */
+    int kind;            /* channel-defined tag (e.g. to drop superseded items) */
+};
+
+/* --- channels --- */
+
+typedef struct RedChannelOps {
+    /* Main loop, after a successful link of this channel: create the
+     * channel client with red_channel_client_new() (on the channel's thread)
+     * or refuse by freeing the link. Owns link. Required. */
+    void (*connect)(RedChannel *channel, RedClient *client, RedLink *link);
+    /* One channel-specific message (type >= 101), body of `size` bytes
+     * (size <= max_message_size). Return false for a client bug: the client
+     * is disconnected. Required. */
+    bool (*handle_message)(RedChannelClient *rcc, uint16_t type, uint32_t size, const uint8_t *body);
+    /* Channel thread, once, before a client is freed. Optional. */
+    void (*on_disconnect)(RedChannelClient *rcc);
+    /* Any thread: ask for rcc to be disconnected on its own thread.
+     * Optional; default for main-loop channels disconnects at once. */
+    void (*request_disconnect)(RedChannelClient *rcc);
+    /* Channel thread: the pipe became empty / the client acked. Optional. */
+    void (*on_pipe_drained)(RedChannelClient *rcc);
+    /* Channel thread: a PONG arrived. Optional. */
+    void (*on_pong)(RedChannelClient *rcc, uint32_t id, uint64_t timestamp);
+} RedChannelOps;
+
+#define RED_CHANNEL_MAX_CAP_WORDS 4
+
+struct RedChannel {
+    const RedChannelOps *ops;
+    RedsState *reds;                 /* not owned */
+    uint8_t type;                    /* SPICE_CHANNEL_* */
+    uint8_t id;
+    RedLoop *loop;                   /* the loop its clients run on; not owned */
+    uint32_t max_message_size;       /* bound on received bodies */
+    size_t pipe_budget;              /* bytes per client pipe (informational
+                                        for channels that drop on overflow) */
+    bool use_acks;                   /* send SET_ACK and obey the window */
+    size_t client_size;              /* sizeof the channel's client struct */
+    uint32_t num_caps;               /* channel caps words advertised */
+    uint32_t caps[RED_CHANNEL_MAX_CAP_WORDS];
+    GList *clients;                  /* RedChannelClient*, channel thread */
+    void *priv;                      /* the channel's own state */
+};
+
+/* Initialises a caller-allocated channel (does not register it). */
+void red_channel_init(RedChannel *channel, RedsState *reds, uint8_t type, uint8_t id,
+                      RedLoop *loop, const RedChannelOps *ops, size_t client_size);
+void red_channel_set_cap(RedChannel *channel, uint32_t cap);
+/* Disconnects every client (channel thread). */
+void red_channel_disconnect_all(RedChannel *channel);
+
+/* --- sessions --- */
+
+/* One connected client: the main channel client plus the other channels it
+ * attached with the same connection id. Created and freed on the main loop. */
+struct RedClient {
+    RedsState *reds;
+    uint32_t connection_id;
+    RedChannelClient *main_rcc;      /* main loop */
+    GMutex lock;                     /* guards rccs */
+    GList *rccs;                     /* every RedChannelClient, any thread */
+    bool disconnecting;
+};
+
+RedClient *red_client_new(RedsState *reds, uint32_t connection_id);
+/* Main loop: disconnect every channel client of the session; the client is
+ * freed by reds once its last channel client is gone. */
+void red_client_disconnect(RedClient *client);
+void red_client_free(RedClient *client);
+
+/* --- channel clients --- */
+
+struct RedChannelClient {
+    RedChannel *channel;
+    RedClient *client;
+    RedStream *stream;               /* owned */
+    RedWatch *watch;
+    bool mini_header;                /* client advertised MINI_HEADER */
+    uint32_t num_common_caps;
+    uint32_t *common_caps;           /* owned */
+    uint32_t num_caps;
+    uint32_t *caps;                  /* owned: the client's channel caps */
+
+    /* receive */
+    uint8_t hdr[sizeof(SpiceDataHeader)];
+    uint32_t hdr_pos;
+    uint16_t msg_type;
+    uint32_t msg_size;
+    uint32_t msg_pos;
+    uint8_t *msg_buf;                /* owned */
+
+    /* send */
+    GQueue pipe;                     /* RedPipeItem* waiting to be marshalled */
+    size_t pipe_bytes;               /* sum of item->size in pipe */
+    WireWriter out;                  /* the message being written */
+    size_t out_pos;
+    uint64_t serial;                 /* last serial sent */
+    uint64_t bytes_sent;
+
+    /* acks */
+    uint32_t ack_generation;
+    uint32_t ack_window;
+    uint32_t client_generation;
+    uint32_t unacked;                /* messages sent since the client's last ACK */
+
+    int in_io;                       /* > 0 while inside an io callback */
+    bool dead;                       /* disconnected, free when io unwinds */
+};
+
+/* Channel thread: takes over link->stream and link caps (link is freed),
+ * attaches the client to channel and session, starts reading. Sends SET_ACK
+ * when the channel uses acks. Returns the client (size channel->client_size,
+ * zeroed beyond the base) or NULL if the stream is already dead. */
+RedChannelClient *red_channel_client_new(RedChannel *channel, RedClient *client, RedLink *link);
+
+bool red_channel_client_has_cap(const RedChannelClient *rcc, uint32_t cap);
+bool red_channel_client_has_common_cap(const RedChannelClient *rcc, uint32_t cap);
+
+/* Queues an item at the tail (takes ownership) and starts writing. */
+void red_channel_client_pipe_add(RedChannelClient *rcc, RedPipeItem *item);
+/* Queues a ready-made message body (copied). */
+void red_channel_client_send_raw(RedChannelClient *rcc, uint16_t type, const void *body, size_t len);
+/* Removes (and frees) every queued item for which pred returns true; used
+ * to drop superseded items. Returns bytes freed. */
+size_t red_channel_client_pipe_drop(RedChannelClient *rcc,
+                                    bool (*pred)(RedPipeItem *item, void *opaque), void *opaque);
+/* True when the socket cannot take more now (ack window full or writes
+ * pending). */
+bool red_channel_client_is_blocked(const RedChannelClient *rcc);
+
+/* Channel thread: closes the connection, reports DISCONNECTED, calls
+ * ops->on_disconnect, detaches from the session and frees (deferred if
+ * called from inside the client's own io callback). */
+void red_channel_client_disconnect(RedChannelClient *rcc);
