@@ -72,6 +72,10 @@ typedef struct RedChannelOps {
     void (*on_pipe_drained)(RedChannelClient *rcc);
     /* Channel thread: a PONG arrived. Optional. */
     void (*on_pong)(RedChannelClient *rcc, uint32_t id, uint64_t timestamp);
+    /* Main loop, from spice_server_destroy after the channel was
+     * unregistered and its main-loop clients disconnected: free the channel.
+     * Optional (channels owned elsewhere, e.g. by a worker, leave it NULL). */
+    void (*destroy)(RedChannel *channel);
 } RedChannelOps;
 
 #define RED_CHANNEL_MAX_CAP_WORDS 4
@@ -107,17 +111,24 @@ void red_channel_disconnect_all(RedChannel *channel);
 struct RedClient {
     RedsState *reds;
     uint32_t connection_id;
+    gint refs;                       /* atomic: reds' list, each rcc, each
+                                        link in flight to a worker */
     RedChannelClient *main_rcc;      /* main loop */
-    GMutex lock;                     /* guards rccs */
+    GMutex lock;                     /* guards rccs, disconnecting, gone */
     GList *rccs;                     /* every RedChannelClient, any thread */
-    bool disconnecting;
+    bool disconnecting;              /* no new channel clients may join */
+    bool gone;                       /* reds_client_gone() was posted */
 };
 
+/* Main loop: a new session holding one reference (reds' list). */
 RedClient *red_client_new(RedsState *reds, uint32_t connection_id);
-/* Main loop: disconnect every channel client of the session; the client is
- * freed by reds once its last channel client is gone. */
+/* Any thread. */
+RedClient *red_client_ref(RedClient *client);
+void red_client_unref(RedClient *client);
+/* Any thread: disconnect every channel client of the session (each on its
+ * own thread); once the last one is gone reds_client_gone() runs on the
+ * main loop. */
 void red_client_disconnect(RedClient *client);
-void red_client_free(RedClient *client);
 
 /* --- channel clients --- */
 
