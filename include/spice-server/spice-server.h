@@ -8,7 +8,7 @@
 #define SPICE_SERVER_H_
 
 #if !defined(SPICE_H_INSIDE) && !defined(SPICE_SERVER_INTERNAL)
-#error "Only spice.h can be included directly."
+#error "Only spice.h can be included directly (the library itself builds with -DSPICE_SERVER_INTERNAL)."
 #endif
 
 #include "spice-core.h"

@@ -5,7 +5,7 @@
 #define SPICE_VERSION_H_
 
 #if !defined(SPICE_H_INSIDE) && !defined(SPICE_SERVER_INTERNAL)
-#error "Only spice.h can be included directly."
+#error "Only spice.h can be included directly (the library itself builds with -DSPICE_SERVER_INTERNAL)."
 #endif
 
 #define SPICE_SERVER_VERSION 0x000f01
