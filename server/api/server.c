@@ -10,7 +10,6 @@
 #include "server/core/log.h"
 #include "server/core/reds.h"
 #include "server/channel/channel.h"
-#include "server/inputs/inputs-channel.h"
 #include "server/net/net.h"
 #include "server/qxl/red-qxl.h"
 

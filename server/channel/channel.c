@@ -15,6 +15,8 @@
 
 #define MINI_HEADER_SIZE 6
 #define FULL_HEADER_SIZE 18
+/* Channel-specific message types start at 101 in both directions. */
+#define RED_FIRST_CHANNEL_MSG 101
 
 /* ---- channels ---- */
 
@@ -346,7 +348,7 @@ static bool rcc_handle_base_message(RedChannelClient *rcc, uint16_t type, uint32
 
 static bool rcc_dispatch(RedChannelClient *rcc)
 {
-    if (rcc->msg_type < SPICE_MSGC_FIRST_AVAIL) {
+    if (rcc->msg_type < RED_FIRST_CHANNEL_MSG) {
         return rcc_handle_base_message(rcc, rcc->msg_type, rcc->msg_size, rcc->msg_buf);
     }
     return rcc->channel->ops->handle_message(rcc, rcc->msg_type, rcc->msg_size, rcc->msg_buf);

@@ -43,3 +43,5 @@ void red_log_unimplemented(const char *func)
         g_message("%s: not implemented yet, returning failure", func);
     }
 }
+
+G_DEFINE_QUARK(red-error-quark, red_error)

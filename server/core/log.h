@@ -45,6 +45,18 @@ bool red_log_ratelimit(RedRateLimit *rl, const char *what);
 #define red_info(...) g_info(__VA_ARGS__)
 #define red_debug(...) g_debug(__VA_ARGS__)
 
+/* GError domain for server failures reported to the embedder or logged. */
+#define RED_ERROR red_error_quark()
+GQuark red_error_quark(void);
+
+typedef enum {
+    RED_ERROR_FAILED,       /* generic failure */
+    RED_ERROR_CONFIG,       /* invalid option or interface */
+    RED_ERROR_IO,           /* socket / file error */
+    RED_ERROR_GUEST,        /* malformed guest input */
+    RED_ERROR_CLIENT,       /* malformed client input */
+} RedErrorCode;
+
 /* One line per entry point that is exported but not implemented yet; each
  * name is logged once per process. */
 void red_log_unimplemented(const char *func);

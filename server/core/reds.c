@@ -116,7 +116,7 @@ void reds_channel_event(RedsState *reds, int event, SpiceChannelEventInfo *info)
 bool reds_init(RedsState *reds, SpiceCoreInterface *core, GError **err)
 {
     if (reds->initialized) {
-        g_set_error(err, G_IO_ERROR, G_IO_ERROR_EXISTS, "server already initialised");
+        g_set_error(err, RED_ERROR, RED_ERROR_CONFIG, "server already initialised");
         return false;
     }
     reds->core = core;
@@ -124,13 +124,13 @@ bool reds_init(RedsState *reds, SpiceCoreInterface *core, GError **err)
     reds->main_thread = g_thread_self();
 
     if (pipe2(reds->wakeup_fds, O_NONBLOCK | O_CLOEXEC) < 0) {
-        g_set_error(err, G_IO_ERROR, g_io_error_from_errno(errno), "pipe: %s", g_strerror(errno));
+        g_set_error(err, RED_ERROR, RED_ERROR_IO, "pipe: %s", g_strerror(errno));
         return false;
     }
     reds->wakeup_watch = red_watch_add(reds->loop, reds->wakeup_fds[0], RED_WATCH_READ,
                                        wakeup_cb, reds);
     if (!reds->wakeup_watch) {
-        g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED, "embedder refused a watch");
+        g_set_error(err, RED_ERROR, RED_ERROR_FAILED, "embedder refused a watch");
         return false;
     }
 
