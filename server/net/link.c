@@ -262,7 +262,9 @@ static EVP_PKEY *new_ticket_key(void)
 
 static LinkStep on_tls_handshake(RedLinkHandshake *hs)
 {
-    switch (red_stream_tls_accept(hs->link->stream)) {
+    char *error = NULL;
+
+    switch (red_stream_tls_accept(hs->link->stream, &error)) {
     case RED_TLS_ACCEPT_DONE:
         set_state(hs, LINK_READ_MAGIC);
         return STEP_NEXT;
@@ -272,6 +274,8 @@ static LinkStep on_tls_handshake(RedLinkHandshake *hs)
         return STEP_WAIT_WRITE;
     case RED_TLS_ACCEPT_FAILED:
     default:
+        red_client_bug("link from %s: TLS handshake failed: %s", hs->peer, error);
+        g_free(error);
         return STEP_CLOSE;
     }
 }

@@ -54,11 +54,11 @@ typedef enum {
     RED_TLS_ACCEPT_DONE,
     RED_TLS_ACCEPT_WANT_READ,
     RED_TLS_ACCEPT_WANT_WRITE,
-    RED_TLS_ACCEPT_FAILED,      /* already logged */
+    RED_TLS_ACCEPT_FAILED,      /* *error says why (owned by the caller) */
 } RedTlsAcceptStatus;
 
 /* Advances the server handshake of a stream made by red_stream_new_tls. */
-RedTlsAcceptStatus red_stream_tls_accept(RedStream *s);
+RedTlsAcceptStatus red_stream_tls_accept(RedStream *s, char **error);
 
 /* True if the last TLS read/write stopped because OpenSSL must write first
  * (so the caller should also wait for writability). False for plain. */

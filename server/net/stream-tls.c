@@ -369,7 +369,7 @@ RedStream *red_stream_new_tls(int fd, SSL_CTX *ctx)
     return &ts->base;
 }
 
-RedTlsAcceptStatus red_stream_tls_accept(RedStream *s)
+RedTlsAcceptStatus red_stream_tls_accept(RedStream *s, char **error)
 {
     g_assert(s->ops == &tls_ops);
     TlsStream *ts = (TlsStream *)s;
@@ -388,14 +388,14 @@ RedTlsAcceptStatus red_stream_tls_accept(RedStream *s)
         return RED_TLS_ACCEPT_WANT_WRITE;
     case SSL_ERROR_SYSCALL: {
         int saved = errno;
-        char *msg = tls_errors("TLS handshake failed");
-        red_client_bug("%s (%s)", msg, saved ? g_strerror(saved) : "connection closed");
+        char *msg = tls_errors("");
+        *error = g_strdup_printf("%s%s", saved ? g_strerror(saved) : "connection closed", msg);
         g_free(msg);
         return RED_TLS_ACCEPT_FAILED;
     }
     default: {
-        char *msg = tls_errors("TLS handshake failed");
-        red_client_bug("%s", msg);
+        char *msg = tls_errors("");
+        *error = g_strdup(msg[0] == ':' ? msg + 2 : msg);
         g_free(msg);
         return RED_TLS_ACCEPT_FAILED;
     }
