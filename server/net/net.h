@@ -18,6 +18,7 @@ bool reds_net_init(RedsState *reds, GError **err);
 void reds_net_destroy(RedsState *reds);
 
 /* Starts the handshake on an already connected socket handed over by the
- * embedder (fd becomes owned). tls: run a TLS handshake first. skip_auth:
+ * embedder (fd becomes owned on success; on false it stays the caller's,
+ * as upstream: QEMU closes it). tls: run a TLS handshake first. skip_auth:
  * accept without a ticket. Returns false if the fd cannot be used. */
 bool reds_net_add_client(RedsState *reds, int fd, bool tls, bool skip_auth);
