@@ -344,6 +344,120 @@ static void test_transparent(void)
     }
 }
 
+static uint32_t mul8(uint32_t a, uint32_t b)
+{
+    uint32_t t = a * b + 0x80;
+    return (t + (t >> 8)) >> 8;
+}
+
+/* OVER with a global alpha, per pixel with pixman's rounding. */
+static uint32_t ref_over(uint32_t s, uint32_t d, uint32_t alpha)
+{
+    uint32_t sm = 0, r = 0;
+    for (int sh = 0; sh < 32; sh += 8) {
+        sm |= mul8((s >> sh) & 0xff, alpha) << sh;
+    }
+    uint32_t ia = 255 - (sm >> 24);
+    for (int sh = 0; sh < 32; sh += 8) {
+        uint32_t c = ((sm >> sh) & 0xff) + mul8((d >> sh) & 0xff, ia);
+        r |= MIN(c, 255u) << sh;
+    }
+    return r;
+}
+
+static void test_alpha_blend(void)
+{
+    Rng rng = { 4711 };
+    for (int iter = 0; iter < 12; iter++) {
+        bool xrgb = iter & 1;
+        uint32_t alpha = iter & 2 ? 0xff : (uint32_t)rng_range(&rng, 1, 254);
+        TestCanvas tc;
+        Setup s;
+        tc_init(&tc, xrgb ? SPICE_SURFACE_FMT_32_xRGB : SPICE_SURFACE_FMT_32_ARGB, W, H, iter & 4,
+                &rng);
+        setup_init(&s, &rng, false);
+        pixman_image_t *src = random_image(&rng, PIXMAN_a8r8g8b8, 40, 40);
+        RedCanvasSource so = { src, { 3, 1, 0, 0 }, SPICE_IMAGE_SCALE_MODE_NEAREST };
+        so.area.x2 = so.area.x1 + s.box.x2 - s.box.x1;
+        so.area.y2 = so.area.y1 + s.box.y2 - s.box.y1;
+        uint32_t *want = tc_snapshot(&tc);
+        for (int y = 0; y < H; y++) {
+            for (int x = 0; x < W; x++) {
+                int sx = x - s.box.x1 + 3, sy = y - s.box.y1 + 1;
+                if (!covered(&s, x, y, false) || sx >= 40 || sy >= 40) {
+                    continue;
+                }
+                /* an xRGB dest reads as opaque */
+                uint32_t d = xrgb ? want[y * W + x] | 0xff000000u : want[y * W + x];
+                want[y * W + x] = ref_over(img_get(src, sx, sy), d, alpha);
+            }
+        }
+        g_assert_true(red_canvas_alpha_blend(tc.canvas, &s.clip, &s.box, &so, (uint8_t)alpha, 0));
+        for (int i = 0; i < W * H; i++) {
+            uint32_t m = xrgb ? 0xffffff : 0xffffffff;
+            if ((tc_get(&tc, i % W, i / W) & m) != (want[i] & m)) {
+                g_error("alpha blend %d (%d,%d): 0x%x vs 0x%x", iter, i % W, i / W,
+                        tc_get(&tc, i % W, i / W), want[i]);
+            }
+        }
+        g_free(want);
+        pixman_image_unref(src);
+        setup_fini(&s);
+        tc_fini(&tc);
+    }
+}
+
+/* Composite: the flag word's op/filter/repeat fields reach pixman; the
+ * reference composites on a copy with pixman directly and keeps the clip. */
+static void test_composite(void)
+{
+    Rng rng = { 1212 };
+    for (int iter = 0; iter < 8; iter++) {
+        TestCanvas tc;
+        Setup s;
+        tc_init(&tc, SPICE_SURFACE_FMT_32_ARGB, W, H, iter & 1, &rng);
+        setup_init(&s, &rng, false);
+        s.box = (pixman_box32_t){ 2, 3, 20, 17 };
+        pixman_image_t *src = random_image(&rng, PIXMAN_a8r8g8b8, 5, 4);
+        pixman_image_t *msk = random_image(&rng, PIXMAN_a8, 7, 6);
+        pixman_op_t op = iter & 2 ? PIXMAN_OP_ADD : PIXMAN_OP_OVER;
+        uint32_t flags = op | (PIXMAN_REPEAT_NORMAL << 14);
+        if (iter & 4) {
+            flags |= SPICE_COMPOSITE_HAS_MASK | (PIXMAN_REPEAT_REFLECT << 16);
+        }
+        RedCanvasComposite comp = { .flags = flags, .src = src, .mask = msk,
+                                    .src_x = 1, .src_y = 2, .mask_x = 3, .mask_y = 1 };
+        /* reference: pixman on a plain copy of the box */
+        pixman_image_t *ref = pixman_image_create_bits(PIXMAN_a8r8g8b8, 18, 14, NULL, 0);
+        for (int y = 0; y < 14; y++) {
+            for (int x = 0; x < 18; x++) {
+                img_put(ref, x, y, tc_get(&tc, x + 2, y + 3));
+            }
+        }
+        pixman_image_set_repeat(src, PIXMAN_REPEAT_NORMAL);
+        pixman_image_set_repeat(msk, PIXMAN_REPEAT_REFLECT);
+        pixman_image_composite32(op, src, (iter & 4) ? msk : NULL, ref, 1, 2, 3, 1, 0, 0, 18, 14);
+        pixman_image_set_repeat(src, PIXMAN_REPEAT_NONE);
+        pixman_image_set_repeat(msk, PIXMAN_REPEAT_NONE);
+        uint32_t *want = tc_snapshot(&tc);
+        for (int y = 0; y < H; y++) {
+            for (int x = 0; x < W; x++) {
+                if (covered(&s, x, y, false)) {
+                    want[y * W + x] = img_get(ref, x - 2, y - 3);
+                }
+            }
+        }
+        g_assert_true(red_canvas_composite(tc.canvas, &s.clip, &s.box, &comp));
+        tc_expect(&tc, want, "composite");
+        g_free(want);
+        pixman_image_unref(ref);
+        pixman_image_unref(src);
+        pixman_image_unref(msk);
+        setup_fini(&s);
+        tc_fini(&tc);
+    }
+}
+
 static void test_copy_bits(void)
 {
     Rng rng = { 31337 };
@@ -452,6 +566,8 @@ int main(int argc, char **argv)
     g_test_add_func("/canvas/opaque", test_opaque);
     g_test_add_func("/canvas/black-white-invers", test_black_white_invers);
     g_test_add_func("/canvas/transparent", test_transparent);
+    g_test_add_func("/canvas/alpha-blend", test_alpha_blend);
+    g_test_add_func("/canvas/composite", test_composite);
     g_test_add_func("/canvas/copy-bits", test_copy_bits);
     g_test_add_func("/canvas/negative-stride-read", test_negative_stride_and_read);
     g_test_add_func("/canvas/invalid-arguments", test_invalid_arguments);
