@@ -1,0 +1,106 @@
+/* spice-bench: headless stress bench for any libspice-server.so.1.
+ *
+ * One run = one process = one library: load it with dlopen(), plug the
+ * qxl-emu device in, drive workloads through the guest side, tear down and
+ * check that every command came back exactly once and every async IO
+ * completed exactly once.  --compare runs children of this binary, one per
+ * library and run, interleaved, and compares medians.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "tools/qxl-emu/guest.h"
+
+typedef enum {
+    WL_OFFICE, WL_SCROLL, WL_IMAGES, WL_VIDEO, WL_CURSOR, WL_SURFACES,
+    WL_RESIZE, WL_UPDATES, WL_S3, WL_OOM, WL_COUNT
+} WorkloadId;
+
+#define WL_ALL ((1u << WL_COUNT) - 1)
+
+/* Every reported number; BenchResult keeps them in one array so reports,
+ * child-to-parent transport and medians are generic. */
+typedef enum {
+    M_WALL_S, M_DRAWABLES, M_DRAWABLES_PER_S, M_CURSOR_CMDS, M_SURFACE_CMDS,
+    M_UPD_SYNC_N, M_UPD_SYNC_P50, M_UPD_SYNC_P99, M_UPD_SYNC_MAX,
+    M_UPD_ASYNC_N, M_UPD_ASYNC_P50, M_UPD_ASYNC_P99, M_UPD_ASYNC_MAX,
+    M_SERVER_CPU_S, M_CPU_PER_DRAWABLE_US, M_PEAK_RSS_KB,
+    M_REL_OK, M_REL_LEAKED, M_REL_DOUBLE, M_REL_UNKNOWN,
+    M_ASYNC_ISSUED, M_ASYNC_COMPLETED, M_ASYNC_MISSING, M_ASYNC_UNKNOWN,
+    M_OOM_ROUNDS, M_SERVER_OOM_CALLS, M_RING_FULL_WAITS, M_WRONG_THREAD,
+    M_FAILED, M_COUNT
+} MetricId;
+
+typedef struct MetricInfo {
+    const char *key;        /* JSON / transport key */
+    const char *label;      /* table label */
+    int prec;               /* decimals in the table */
+} MetricInfo;
+
+extern const MetricInfo bench_metrics[M_COUNT];
+
+typedef struct BenchConfig {
+    const char *lib;        /* library under test */
+    const char *compare;    /* second library for --compare, or NULL */
+    unsigned workloads;     /* bitmask of WorkloadId */
+    uint64_t seed;
+    double duration_s;      /* measured time of a run (smoke: per phase) */
+    unsigned runs;          /* --compare: runs per library */
+    const char *json;       /* JSON report path, or NULL */
+    bool smoke;             /* each workload alone, then all mixed, strict checks */
+    bool progress;          /* progress lines on stderr */
+    int result_fd;          /* child mode: write key/value results here, or -1 */
+    double timeout_s;       /* bound for every wait and every server call */
+    uint32_t width, height; /* initial primary */
+    const char *argv0;      /* for re-executing ourselves */
+} BenchConfig;
+
+typedef struct BenchResult {
+    double m[M_COUNT];
+    GPtrArray *errors;      /* char*, owned: why the run failed */
+    GString *threads_json;  /* per-thread CPU of the server, JSON array text */
+} BenchResult;
+
+/* Runs the configured workloads in this process against cfg->lib.  Fills
+ * `res` (init it with bench_result_init); returns false when the run failed
+ * (library missing entry points, a check failed, a timeout).  Main thread. */
+bool bench_run(const BenchConfig *cfg, BenchResult *res);
+
+/* Names for --workload and reports. */
+const char *workload_name(WorkloadId id);
+bool workload_parse(const char *list, unsigned *mask, GError **error);
+
+/* Reporting (report.c). */
+void bench_result_init(BenchResult *res);
+void bench_result_clear(BenchResult *res);
+void bench_result_fail(BenchResult *res, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void bench_print_table(FILE *out, const BenchConfig *cfg, const BenchResult *res);
+bool bench_write_json(const char *path, const BenchConfig *cfg, const BenchResult *res);
+void bench_write_kv(int fd, const BenchResult *res);
+bool bench_parse_kv(const char *text, BenchResult *res);
+/* --compare: runs children, prints medians and ratios. */
+int bench_compare(const BenchConfig *cfg);
+
+/* Latency samples (ns) and their percentiles (report.c). */
+typedef struct LatencySet {
+    GArray *ns;             /* int64_t, owned */
+} LatencySet;
+void latency_init(LatencySet *l);
+void latency_add(LatencySet *l, int64_t ns);
+/* Fills n, p50, p99, max in microseconds at m[first..first+3]. */
+void latency_report(LatencySet *l, double *m);
+void latency_clear(LatencySet *l);
+
+/* The workload engine (workloads.c). */
+typedef struct Bench Bench;
+Bench *bench_workloads_new(QxlGuest *guest, QxlEmu *emu, uint64_t seed,
+                           LatencySet *sync_lat, LatencySet *async_lat);
+void bench_workloads_free(Bench *b);
+/* Runs `mask` mixed for `seconds`; `tick` is called about every 100 ms
+ * with the elapsed fraction (progress, watchdog).  False on failure
+ * (qxl_guest_error() says why). */
+bool bench_workloads_run(Bench *b, unsigned mask, double seconds,
+                         void (*tick)(void *opaque, double done), void *opaque);
