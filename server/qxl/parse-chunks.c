@@ -108,16 +108,23 @@ bool parse_chunks_at(ParseState *st, QXLPHYSICAL addr, ParseChunks *out, const c
     return parse_chunks_from_header(st, &hdr, addr, out, what);
 }
 
+uint8_t *parse_chunks_gather_n(const ParseChunks *c, uint64_t max)
+{
+    size_t want = (size_t)MIN(max, c->total);
+    uint8_t *buf = g_malloc(want ? want : 1);
+    size_t off = 0;
+    for (uint32_t i = 0; i < c->n && off < want; i++) {
+        size_t n = MIN((size_t)c->v[i].size, want - off);
+        memcpy(buf + off, c->v[i].data, n);
+        off += n;
+    }
+    g_assert(off == want);
+    return buf;
+}
+
 uint8_t *parse_chunks_gather(const ParseChunks *c)
 {
-    uint8_t *buf = g_malloc(c->total ? c->total : 1);
-    size_t off = 0;
-    for (uint32_t i = 0; i < c->n; i++) {
-        memcpy(buf + off, c->v[i].data, c->v[i].size);
-        off += c->v[i].size;
-    }
-    g_assert(off == c->total);
-    return buf;
+    return parse_chunks_gather_n(c, c->total);
 }
 
 void parse_chunks_clear(ParseChunks *c)

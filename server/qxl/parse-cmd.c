@@ -277,6 +277,10 @@ static bool parse_cursor_shape(ParseState *st, QXLPHYSICAL addr, RedCursorShape 
         return parse_fail(st, RED_PARSE_ERROR_LIMIT, "cursor %ux%u larger than %u",
                           q.header.width, q.header.height, RED_QXL_MAX_CURSOR_DIM);
     }
+    if (q.data_size > RED_QXL_MAX_CURSOR_DATA) {
+        return parse_fail(st, RED_PARSE_ERROR_LIMIT, "cursor data_size %u exceeds %u",
+                          q.data_size, RED_QXL_MAX_CURSOR_DATA);
+    }
     uint64_t need = cursor_min_size(q.header.type, q.header.width, q.header.height);
     if (q.data_size < need) {
         return parse_fail(st, RED_PARSE_ERROR_INVALID, "cursor data_size %u < %" G_GUINT64_FORMAT
@@ -303,8 +307,8 @@ static bool parse_cursor_shape(ParseState *st, QXLPHYSICAL addr, RedCursorShape 
     out->hot_spot_x = q.header.hot_spot_x;
     out->hot_spot_y = q.header.hot_spot_y;
     out->data_size = q.data_size;
-    /* Gathering copies everything; chunks beyond data_size are ignored. */
-    out->data = parse_chunks_gather(&c);
+    /* Bytes past data_size in the chunks are not copied. */
+    out->data = parse_chunks_gather_n(&c, q.data_size);
     parse_chunks_clear(&c);
     return true;
 }

@@ -320,10 +320,17 @@ static bool parse_text(ParseState *st, const QXLText *q, RedText *r)
 {
     r->fore_mode = q->fore_mode;
     r->back_mode = q->back_mode;
-    return check_rop(st, q->fore_mode, "text") && check_rop(st, q->back_mode, "text") &&
-           parse_rect(st, &q->back_area, &r->back_area, "text back area") &&
-           parse_string(st, q->str, &r->str) && parse_brush(st, &q->fore_brush, &r->fore_brush) &&
-           parse_brush(st, &q->back_brush, &r->back_brush);
+    if (!check_rop(st, q->fore_mode, "text") || !check_rop(st, q->back_mode, "text") ||
+        !parse_string(st, q->str, &r->str) || !parse_brush(st, &q->fore_brush, &r->fore_brush) ||
+        !parse_brush(st, &q->back_brush, &r->back_brush)) {
+        return false;
+    }
+    /* Drivers leave back_area unset when there is no background to paint. */
+    if (r->back_brush.type == SPICE_BRUSH_TYPE_NONE) {
+        r->back_area = (RedRect){0};
+        return true;
+    }
+    return parse_rect(st, &q->back_area, &r->back_area, "text back area");
 }
 
 static bool parse_transparent(ParseState *st, const QXLTransparent *q, RedTransparent *r)

@@ -51,8 +51,10 @@ bool parse_chunks_from_header(ParseState *st, const QXLDataChunk *first, QXLPHYS
                               ParseChunks *out, const char *what);
 /* Same, starting from the address of the first chunk header. */
 bool parse_chunks_at(ParseState *st, QXLPHYSICAL addr, ParseChunks *out, const char *what);
-/* Copies all chunks into one new host buffer of out->total bytes (a
- * 1-byte buffer when total is 0, so the result is never NULL). */
+/* Copies the first min(max, total) bytes of the chunks into one new host
+ * buffer (at least 1 byte long, so the result is never NULL). */
+uint8_t *parse_chunks_gather_n(const ParseChunks *chunks, uint64_t max);
+/* Copies all chunks into one new host buffer of chunks->total bytes. */
 uint8_t *parse_chunks_gather(const ParseChunks *chunks);
 void parse_chunks_clear(ParseChunks *chunks);
 

@@ -28,6 +28,7 @@
 #define RED_QXL_MAX_DIM 32768u                       /* bitmap / surface width and height */
 #define RED_QXL_MAX_SURFACE_SIZE (UINT32_C(1) << 30) /* height * |stride| of guest surfaces */
 #define RED_QXL_MAX_CURSOR_DIM 1024u                 /* cursor width / height */
+#define RED_QXL_MAX_CURSOR_DATA (UINT32_C(8) << 20)  /* bytes of one cursor shape */
 #define RED_QXL_MAX_MESSAGE_LEN 100000u              /* QXL_CMD_MESSAGE text */
 
 #define RED_PARSE_ERROR (red_parse_error_quark())

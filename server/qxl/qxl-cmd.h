@@ -127,6 +127,10 @@ typedef struct RedFill {
     RedQMask mask;
 } RedFill;
 
+/* src_area of every source image below is well formed with left, top >= 0
+ * and, for BITMAP images, inside the bitmap. For SURFACE images the parser
+ * cannot know the surface size: the worker must clip src_area to it. */
+
 typedef struct RedOpaque {
     RedImage *src_bitmap;               /* owned, never NULL */
     RedRect src_area;                   /* inside the bitmap for BITMAP sources */
@@ -215,7 +219,7 @@ typedef struct RedString {
 
 typedef struct RedText {
     RedString *str;                     /* owned, never NULL */
-    RedRect back_area;
+    RedRect back_area;                  /* all 0 when back_brush is NONE */
     RedBrush fore_brush, back_brush;
     uint16_t fore_mode, back_mode;
 } RedText;

@@ -196,6 +196,14 @@ static void test_other_draw_types(void)
     g_assert_cmpuint(d->u.text.str->glyphs[3].data[5], ==, 0xa3);
     g_assert_cmpint(d->u.text.str->glyphs[3].render_pos.x, ==, 12);
     red_drawable_unref(d);
+    /* Without a back brush, back_area is ignored (drivers leave garbage). */
+    q->u.text.back_area = (QXLRect){ .top = 9, .left = 9, .bottom = 1, .right = 1 };
+    d = parse_draw(ph, 0, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(d->u.text.back_area.right, ==, 0);
+    red_drawable_unref(d);
+    q->u.text.back_brush.type = SPICE_BRUSH_TYPE_SOLID;
+    expect_draw_fail(ph, 0, "text back area");
 
     static const uint8_t simple[] = { QXL_DRAW_NOP, QXL_DRAW_BLACKNESS, QXL_DRAW_WHITENESS,
                                       QXL_DRAW_INVERS, QXL_COPY_BITS };
@@ -700,6 +708,7 @@ static void test_bad_other_commands(void)
     }
 
     QXLUpdateCmd *u;
+    RedCursorCmd *c;
     ph = fake_update_cmd(&f, FAKE_N_SURFACES);
     g_assert_null(red_parse_update_cmd(&f.ctx, FAKE_GROUP, ph, &rel, &err));
     g_assert_error(err, RED_PARSE_ERROR, RED_PARSE_ERROR_INVALID);
@@ -722,6 +731,19 @@ static void test_bad_other_commands(void)
     g_assert_null(red_parse_cursor_cmd(&f.ctx, FAKE_GROUP, ph, &rel, &err));
     g_assert_nonnull(strstr(err->message, "needed"));
     g_clear_error(&err);
+    shape->data_size = RED_QXL_MAX_CURSOR_DATA + 1;
+    g_assert_null(red_parse_cursor_cmd(&f.ctx, FAKE_GROUP, ph, &rel, &err));
+    g_assert_error(err, RED_PARSE_ERROR, RED_PARSE_ERROR_LIMIT);
+    g_clear_error(&err);
+    /* Chunks may hold more than data_size: only data_size is copied. */
+    shape->header.width = 4;
+    shape->data_size = 4 * 8 * 4;
+    c = red_parse_cursor_cmd(&f.ctx, FAKE_GROUP, ph, &rel, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(c->u.set.shape.data_size, ==, 128);
+    g_assert_cmpuint(c->u.set.shape.data[127], ==, 0x5a);
+    red_cursor_cmd_free(c);
+    shape->data_size = 8 * 8 * 4;
     shape->header.width = 2000;
     g_assert_null(red_parse_cursor_cmd(&f.ctx, FAKE_GROUP, ph, &rel, &err));
     g_assert_error(err, RED_PARSE_ERROR, RED_PARSE_ERROR_LIMIT);
