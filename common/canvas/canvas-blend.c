@@ -126,6 +126,16 @@ static pixman_image_t *copy_of_box(RedCanvas *canvas, const pixman_box32_t *box)
     return d;
 }
 
+/* box ∩ canvas: the only pixels an operation can change. */
+static pixman_box32_t work_box(RedCanvas *canvas, const pixman_box32_t *box)
+{
+    pixman_box32_t wb = {
+        MAX(box->x1, 0), MAX(box->y1, 0),
+        MIN(box->x2, canvas->width), MIN(box->y2, canvas->height),
+    };
+    return wb;
+}
+
 static void blit_back(RedCanvas *canvas, pixman_region32_t *region, pixman_image_t *d,
                       const pixman_box32_t *box)
 {
@@ -179,7 +189,11 @@ bool red_canvas_composite(RedCanvas *canvas, const pixman_region32_t *clip,
         pixman_region32_fini(&region);
         return false;
     }
-    pixman_image_t *d = copy_of_box(canvas, box);
+    /* only box ∩ canvas is computed: per-pixel results do not depend on the
+     * rest, and a huge guest box then costs no more than the canvas */
+    pixman_box32_t wb = work_box(canvas, box);
+    int ox = wb.x1 - box->x1, oy = wb.y1 - box->y1;
+    pixman_image_t *d = copy_of_box(canvas, &wb);
     pixman_image_t *s = (fl & SPICE_COMPOSITE_SOURCE_OPAQUE) ? opaque_view(comp->src)
                                                              : view_as(comp->src, pixman_image_get_format(comp->src));
     pixman_image_t *m = NULL;
@@ -211,9 +225,9 @@ bool red_canvas_composite(RedCanvas *canvas, const pixman_region32_t *clip,
         pixman_image_set_filter(m, mask_filter, NULL, 0);
         pixman_image_set_component_alpha(m, (fl & SPICE_COMPOSITE_COMPONENT_ALPHA) != 0);
     }
-    pixman_image_composite32(op, s, m, d, comp->src_x, comp->src_y, comp->mask_x, comp->mask_y,
-                             0, 0, box->x2 - box->x1, box->y2 - box->y1);
-    blit_back(canvas, &region, d, box);
+    pixman_image_composite32(op, s, m, d, comp->src_x + ox, comp->src_y + oy, comp->mask_x + ox,
+                             comp->mask_y + oy, 0, 0, wb.x2 - wb.x1, wb.y2 - wb.y1);
+    blit_back(canvas, &region, d, &wb);
 out:
     if (m) {
         pixman_image_unref(m);
@@ -246,10 +260,12 @@ static inline uint32_t rop3_word(uint8_t code, uint32_t p, uint32_t s, uint32_t 
 /* spice-common's canvas_scale_surface: a width x height image of src's
  * format, sampled with a double-derived scale and a rounded offset. */
 static pixman_image_t *rop3_scale(pixman_image_t *src, const pixman_box32_t *sa, int width,
-                                  int height, pixman_filter_t filter)
+                                  int height, pixman_filter_t filter, int ox, int oy, int ow,
+                                  int oh)
 {
     pixman_format_code_t f = pixman_image_get_format(src);
-    pixman_image_t *out = pixman_image_create_bits(f, width, height, NULL, 0);
+    /* only the ow x oh part at (ox, oy) of the width x height result */
+    pixman_image_t *out = pixman_image_create_bits(f, ow, oh, NULL, 0);
     if (!out) {
         return NULL;
     }
@@ -262,8 +278,8 @@ static pixman_image_t *rop3_scale(pixman_image_t *src, const pixman_box32_t *sa,
     pixman_image_set_repeat(view, PIXMAN_REPEAT_NONE);
     pixman_image_set_filter(view, filter, NULL, 0);
     pixman_image_composite32(PIXMAN_OP_SRC, view, NULL, out,
-                             (int)floor(sa->x1 / sx + 0.5), (int)floor(sa->y1 / sy + 0.5),
-                             0, 0, 0, 0, width, height);
+                             (int)floor(sa->x1 / sx + 0.5) + ox, (int)floor(sa->y1 / sy + 0.5) + oy,
+                             0, 0, 0, 0, ow, oh);
     pixman_image_unref(view);
     return out;
 }
@@ -296,7 +312,10 @@ bool red_canvas_rop3(RedCanvas *canvas, const pixman_region32_t *clip,
         pixman_region32_fini(&region);
         return true;
     }
-    d = copy_of_box(canvas, box);
+    pixman_box32_t wb = work_box(canvas, box);
+    int ox = wb.x1 - box->x1, oy = wb.y1 - box->y1;
+    int ww = wb.x2 - wb.x1, wh = wb.y2 - wb.y1;
+    d = copy_of_box(canvas, &wb);
     s = red_canvas_source_for(canvas, src->image);
     if (!d || !s || red_canvas_image_bpp(s) != canvas->bpp) {
         goto out;
@@ -311,16 +330,19 @@ bool red_canvas_rop3(RedCanvas *canvas, const pixman_region32_t *clip,
         } else {
             goto out;
         }
-        pixman_image_t *scaled = rop3_scale(s, &src->area, w, h, filter);
+        pixman_image_t *scaled = rop3_scale(s, &src->area, w, h, filter, ox, oy, ww, wh);
         pixman_image_unref(s);
         s = scaled;
         if (!s) {
             goto out;
         }
         spx = spy = 0;
-    }
-    if (pixman_image_get_width(s) - spx < w || pixman_image_get_height(s) - spy < h) {
-        goto out;       /* source too small for the box: guest bug */
+    } else {
+        if (pixman_image_get_width(s) - spx < w || pixman_image_get_height(s) - spy < h) {
+            goto out;   /* source too small for the box: guest bug */
+        }
+        spx += ox;
+        spy += oy;
     }
     int pw = 1, ph = 1, px0 = 0, py = 0;
     uint32_t color = 0;
@@ -334,15 +356,15 @@ bool red_canvas_rop3(RedCanvas *canvas, const pixman_region32_t *clip,
         }
         pw = pixman_image_get_width(p);
         ph = pixman_image_get_height(p);
-        px0 = pos_mod((int64_t)box->x1 - brush->x, pw);
-        py = pos_mod((int64_t)box->y1 - brush->y, ph);
+        px0 = pos_mod((int64_t)wb.x1 - brush->x, pw);
+        py = pos_mod((int64_t)wb.y1 - brush->y, ph);
     } else if (brush && brush->type == RED_CANVAS_BRUSH_SOLID) {
         color = brush->color;
     }
     uint32_t wmask = canvas->bpp == 16 ? 0xffffu : 0xffffffffu;
-    for (int y = 0; y < h; y++) {
+    for (int y = 0; y < wh; y++) {
         int px = px0;
-        for (int x = 0; x < w; x++) {
+        for (int x = 0; x < ww; x++) {
             uint32_t pv = p ? red_pixel_get(p, px, py) : (color & wmask);
             uint32_t r = rop3_word(rop3, pv, red_pixel_get(s, spx + x, spy + y), red_pixel_get(d, x, y));
             red_pixel_put(d, x, y, r & wmask);
@@ -354,7 +376,7 @@ bool red_canvas_rop3(RedCanvas *canvas, const pixman_region32_t *clip,
             py = 0;
         }
     }
-    blit_back(canvas, &region, d, box);
+    blit_back(canvas, &region, d, &wb);
     ok = true;
 out:
     if (p) {

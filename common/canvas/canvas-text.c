@@ -27,16 +27,24 @@ static bool glyph_ok(const RedCanvasGlyph *g, uint32_t depth)
 static void put_glyph(pixman_image_t *mask, const RedCanvasGlyph *g, uint32_t depth,
                       int bx, int by)
 {
+    int mw = pixman_image_get_width(mask), mh = pixman_image_get_height(mask);
     uint8_t *base = (uint8_t *)pixman_image_get_data(mask);
     int mstride = pixman_image_get_stride(mask);
     size_t gstride = glyph_stride(g, depth);
     int left = g->x - bx, top = g->y - by;
 
     for (uint32_t row = 0; row < g->height; row++) {
+        int y = top + (int)row;
+        if (y < 0 || y >= mh) {
+            continue;
+        }
         const uint8_t *src = g->data + gstride * (g->height - 1 - row);
-        uint8_t *dst = base + (ptrdiff_t)(top + (int)row) * mstride;
+        uint8_t *dst = base + (ptrdiff_t)y * mstride;
         for (uint32_t i = 0; i < g->width; i++) {
             int x = left + (int)i;
+            if (x < 0 || x >= mw) {
+                continue;
+            }
             if (depth == 1) {
                 if (src[i >> 3] & (0x80 >> (i & 7))) {
                     dst[x >> 3] |= (uint8_t)(1u << (x & 7));
@@ -52,7 +60,11 @@ static void put_glyph(pixman_image_t *mask, const RedCanvasGlyph *g, uint32_t de
     }
 }
 
-static pixman_image_t *string_mask(const RedCanvasText *text, int *pos_x, int *pos_y)
+/* The merged mask of all glyphs, limited to the canvas: glyph pixels off
+ * the canvas can never be drawn, and far-apart guest glyphs then cannot ask
+ * for a huge mask. (*pos_x, *pos_y) is the mask's surface position. */
+static pixman_image_t *string_mask(RedCanvas *canvas, const RedCanvasText *text, int *pos_x,
+                                   int *pos_y, bool *empty)
 {
     pixman_box32_t b = { 0, 0, 0, 0 };
 
@@ -69,7 +81,12 @@ static pixman_image_t *string_mask(const RedCanvasText *text, int *pos_x, int *p
             b.y2 = MAX(b.y2, gb.y2);
         }
     }
-    if ((int64_t)b.x2 - b.x1 > (1 << 16) || (int64_t)b.y2 - b.y1 > (1 << 16)) {
+    b.x1 = MAX(b.x1, 0);
+    b.y1 = MAX(b.y1, 0);
+    b.x2 = MIN(b.x2, canvas->width);
+    b.y2 = MIN(b.y2, canvas->height);
+    *empty = b.x2 <= b.x1 || b.y2 <= b.y1;
+    if (*empty) {
         return NULL;
     }
     pixman_image_t *mask = pixman_image_create_bits(text->depth == 1 ? PIXMAN_a1 : PIXMAN_a8,
@@ -184,10 +201,11 @@ bool red_canvas_text(RedCanvas *canvas, const pixman_region32_t *clip,
         return true;
     }
     int px = 0, py = 0;
-    pixman_image_t *mask = string_mask(text, &px, &py);
+    bool empty;
+    pixman_image_t *mask = string_mask(canvas, text, &px, &py, &empty);
     if (!mask) {
         pixman_region32_fini(&region);
-        return false;
+        return empty;
     }
     bool bad;
     pixman_image_t *brush = pixman_brush(canvas, &text->fore, &bad);

@@ -347,26 +347,32 @@ static bool scale_filter(uint32_t mode, pixman_filter_t *out)
     return true;
 }
 
-/* Scales src's area to box into a box-sized image of src's format, drawn
- * only inside region (translated to box coordinates). Caller unrefs. */
+/* Scales src's area to box, computing only the extents of region (so a huge
+ * guest box costs no more than the canvas). Returns an image whose (0,0) is
+ * region extents' top-left, drawn only inside region. Caller unrefs. */
 static pixman_image_t *scaled_copy(pixman_image_t *src, const pixman_box32_t *sa,
                                    const pixman_box32_t *box, pixman_region32_t *region,
-                                   pixman_filter_t filter)
+                                   pixman_filter_t filter, pixman_box32_t *ext_out)
 {
-    int dw = box->x2 - box->x1, dh = box->y2 - box->y1;
+    pixman_box32_t ext = *pixman_region32_extents(region);
+    int ew = ext.x2 - ext.x1, eh = ext.y2 - ext.y1;
     pixman_format_code_t f = pixman_image_get_format(src);
-    pixman_image_t *scaled = pixman_image_create_bits(f, dw, dh, NULL, 0);
+    pixman_image_t *scaled = pixman_image_create_bits(f, ew, eh, NULL, 0);
     if (!scaled) {
         return NULL;
     }
     pixman_image_t *view = image_view(src, f);
-    pixman_region32_translate(region, -box->x1, -box->y1);
+    pixman_region32_translate(region, -ext.x1, -ext.y1);
     pixman_image_set_clip_region32(scaled, region);
-    set_scale(view, sa, dw, dh, filter);
-    pixman_image_composite32(PIXMAN_OP_SRC, view, NULL, scaled, 0, 0, 0, 0, 0, 0, dw, dh);
+    set_scale(view, sa, box->x2 - box->x1, box->y2 - box->y1, filter);
+    /* each dest pixel samples the same source point as in a box-sized
+     * composite: only the origin moves */
+    pixman_image_composite32(PIXMAN_OP_SRC, view, NULL, scaled, ext.x1 - box->x1,
+                             ext.y1 - box->y1, 0, 0, 0, 0, ew, eh);
     pixman_image_set_clip_region32(scaled, NULL);
-    pixman_region32_translate(region, box->x1, box->y1);
+    pixman_region32_translate(region, ext.x1, ext.y1);
     pixman_image_unref(view);
+    *ext_out = ext;
     return scaled;
 }
 
@@ -411,14 +417,15 @@ static bool draw_source(RedCanvas *canvas, pixman_region32_t *region,
         pixman_image_unref(s);
         return true;
     }
-    pixman_image_t *scaled = scaled_copy(s, &src->area, box, region, filter);
+    pixman_box32_t ext;
+    pixman_image_t *scaled = scaled_copy(s, &src->area, box, region, filter, &ext);
     pixman_image_unref(s);
     if (!scaled) {
         return false;
     }
     r = pixman_region32_rectangles(region, &n);
     for (int i = 0; i < n; i++) {
-        red_rop_blit(canvas->image, scaled, r[i].x1 - box->x1, r[i].y1 - box->y1, r[i].x1,
+        red_rop_blit(canvas->image, scaled, r[i].x1 - ext.x1, r[i].y1 - ext.y1, r[i].x1,
                      r[i].y1, r[i].x2 - r[i].x1, r[i].y2 - r[i].y1, rop);
     }
     pixman_image_unref(scaled);
@@ -520,11 +527,13 @@ bool red_canvas_transparent(RedCanvas *canvas, const pixman_region32_t *clip,
     } else if (box->x1 == box->x2 || box->y1 == box->y2) {
         ok = false;
     } else {
-        pixman_image_t *scaled = scaled_copy(s, &src->area, box, &region, PIXMAN_FILTER_NEAREST);
+        pixman_box32_t ext;
+        pixman_image_t *scaled = scaled_copy(s, &src->area, box, &region, PIXMAN_FILTER_NEAREST,
+                                             &ext);
         ok = scaled != NULL;
         r = pixman_region32_rectangles(&region, &n);
         for (int i = 0; ok && i < n; i++) {
-            red_rop_blit_colorkey(canvas->image, scaled, r[i].x1 - box->x1, r[i].y1 - box->y1,
+            red_rop_blit_colorkey(canvas->image, scaled, r[i].x1 - ext.x1, r[i].y1 - ext.y1,
                                   r[i].x1, r[i].y1, r[i].x2 - r[i].x1, r[i].y2 - r[i].y1, key);
         }
         if (scaled) {

@@ -417,7 +417,8 @@ static void test_composite(void)
         Setup s;
         tc_init(&tc, SPICE_SURFACE_FMT_32_ARGB, W, H, iter & 1, &rng);
         setup_init(&s, &rng, false);
-        s.box = (pixman_box32_t){ 2, 3, 20, 17 };
+        s.box = iter & 1 ? (pixman_box32_t){ -3, -2, 15, 12 } : (pixman_box32_t){ 2, 3, 20, 17 };
+        int bx = s.box.x1, by = s.box.y1;
         pixman_image_t *src = random_image(&rng, PIXMAN_a8r8g8b8, 5, 4);
         pixman_image_t *msk = random_image(&rng, PIXMAN_a8, 7, 6);
         pixman_op_t op = iter & 2 ? PIXMAN_OP_ADD : PIXMAN_OP_OVER;
@@ -431,7 +432,8 @@ static void test_composite(void)
         pixman_image_t *ref = pixman_image_create_bits(PIXMAN_a8r8g8b8, 18, 14, NULL, 0);
         for (int y = 0; y < 14; y++) {
             for (int x = 0; x < 18; x++) {
-                img_put(ref, x, y, tc_get(&tc, x + 2, y + 3));
+                int cx = x + bx, cy = y + by;
+                img_put(ref, x, y, cx >= 0 && cy >= 0 ? tc_get(&tc, cx, cy) : 0);
             }
         }
         pixman_image_set_repeat(src, PIXMAN_REPEAT_NORMAL);
@@ -443,7 +445,7 @@ static void test_composite(void)
         for (int y = 0; y < H; y++) {
             for (int x = 0; x < W; x++) {
                 if (covered(&s, x, y, false)) {
-                    want[y * W + x] = img_get(ref, x - 2, y - 3);
+                    want[y * W + x] = img_get(ref, x - bx, y - by);
                 }
             }
         }

@@ -35,7 +35,7 @@ static void run(uint32_t format, bool pattern)
     for (int code = 0; code < 256; code++) {
         TestCanvas tc;
         tc_init(&tc, format, W, H, code & 1, &rng);
-        pixman_image_t *src = random_image(&rng, pf, W + 3, H + 2);
+        pixman_image_t *src = random_image(&rng, pf, W + 4, H + 6);
         RedCanvasBrush brush = { .type = RED_CANVAS_BRUSH_SOLID, .color = rng_next(&rng) };
         int tw = 5, th = 3;
         if (pattern) {
@@ -44,8 +44,9 @@ static void run(uint32_t format, bool pattern)
             brush.x = rng_range(&rng, -7, 7);
             brush.y = rng_range(&rng, -7, 7);
         }
-        pixman_box32_t box = { 0, 1, W - 2, H };
-        RedCanvasSource so = { src, { 2, 1, 2 + W - 2, 1 + H - 1 }, SPICE_IMAGE_SCALE_MODE_NEAREST };
+        /* the box sticks out of the canvas on every side but the right */
+        pixman_box32_t box = { -2, -1, W - 2, H + 3 };
+        RedCanvasSource so = { src, { 2, 1, 2 + W, 1 + H + 4 }, SPICE_IMAGE_SCALE_MODE_NEAREST };
         uint32_t *want = tc_snapshot(&tc);
         for (int y = 0; y < H; y++) {
             for (int x = 0; x < W; x++) {
@@ -100,6 +101,17 @@ static void test_rop3_scaled(void)
         for (int x = 0; x < 8; x++) {
             g_assert_cmphex(img_get(red_canvas_get_image(c), x, y) & 0xffffff, ==,
                             img_get(src, x / 2, y / 2) & 0xffffff);
+        }
+    }
+    /* a box hanging off the canvas samples the same source points */
+    pixman_box32_t off = { -4, -4, 8, 8 };
+    RedCanvasSource so6 = { src, { 0, 0, 4, 4 }, SPICE_IMAGE_SCALE_MODE_NEAREST };
+    g_assert_true(red_canvas_rop3(c, NULL, &off, &so6, &brush, 0xcc, NULL));
+    for (int y = 0; y < 8; y++) {
+        for (int x = 0; x < 8; x++) {
+            /* 12 box pixels from 4 source pixels: factor 3 */
+            g_assert_cmphex(img_get(red_canvas_get_image(c), x, y) & 0xffffff, ==,
+                            img_get(src, (x + 4) / 3, (y + 4) / 3) & 0xffffff);
         }
     }
     /* a source smaller than the box is refused */

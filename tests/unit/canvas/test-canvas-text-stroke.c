@@ -123,6 +123,13 @@ static void test_text_rejects(void)
     t.depth = 2;
     g.height = 1;
     g_assert_false(red_canvas_text(c, NULL, &box, &t));
+    /* glyphs far apart only cost the canvas-sized part of the mask */
+    RedCanvasGlyph far[2] = { { 0, 0, 8, 1, data, 1 }, { 1 << 27, 1 << 27, 8, 1, data, 1 } };
+    t = (RedCanvasText){ .glyphs = far, .n_glyphs = 2, .depth = 1,
+                         .fore = { .type = RED_CANVAS_BRUSH_SOLID, .color = 0xffffff } };
+    g_assert_true(red_canvas_text(c, NULL, &box, &t));
+    g_assert_cmphex(img_get(red_canvas_get_image(c), 7, 0) & 0xffffff, ==, 0xffffff);
+    g_assert_cmphex(img_get(red_canvas_get_image(c), 7, 1) & 0xffffff, ==, 0);
     red_canvas_destroy(c);
 }
 
