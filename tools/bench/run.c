@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "tools/bench/bench.h"
-#include "tools/qxl-emu/core.h"
+#include "tools/embedder/core-loop.h"
 
 typedef struct Watchdog {
     gint64 deadline;            /* us monotonic, atomic; 0 = disarmed */
@@ -210,8 +210,13 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
     QxlGuest *guest = NULL;
     Bench *bench = NULL;
     bool vm_started = false;
+    SpiceCoreInterface *core = embedder_core_new(ctx);
 
-    if (!server || api.spice_server_init(server, qxl_emu_core_get(ctx)) != 0) {
+    if (!core) {
+        bench_result_fail(res, "embedder_core_new failed");
+        goto out;
+    }
+    if (!server || api.spice_server_init(server, core) != 0) {
         bench_result_fail(res, "%s: spice_server_new/init failed", cfg->lib);
         goto out;
     }
@@ -347,6 +352,7 @@ out:
         api.spice_server_destroy(server);
     }
     qxl_emu_free(emu);
+    embedder_core_free(core);
     {
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
@@ -355,7 +361,6 @@ out:
     g_atomic_int_set(&wd.stop, 1);
     g_thread_join(wd.thread);
     g_main_context_pop_thread_default(ctx);
-    /* The core keeps a reference to ctx for the process lifetime. */
     g_main_context_unref(ctx);
     latency_clear(&sync_lat);
     latency_clear(&async_lat);

@@ -353,12 +353,17 @@ static bool step_s3(Bench *b)
            qxl_guest_async_wait(b->g, NULL);
 }
 
-/* Large images that cover little of each other, so a server that keeps
- * drawables alive fills device memory and the guest's allocator has to go
- * through NOTIFY_OOM. */
+/* Memory pressure: large images with the guest's command memory limited
+ * to a few of them.  Releases the device keeps in its unpushed batch (under
+ * QXL_FREE_BUNCH_SIZE) and drawables the server still holds are only
+ * returned through NOTIFY_OOM -> flush_resources, so the allocator goes
+ * through the OOM path like a driver on a small BAR. */
 static bool step_oom(Bench *b)
 {
-    for (int i = 0; i < 8; i++) {
+    bool ok = true;
+
+    qxl_guest_set_mem_limit(b->g, 6u << 20);
+    for (int i = 0; i < 8 && ok; i++) {
         QxlBitmapSpec spec = {
             .format = SPICE_BITMAP_FMT_32BIT,
             .width = MIN(512u, W(b) / 2), .height = MIN(512u, H(b) / 2),
@@ -367,9 +372,11 @@ static bool step_oom(Bench *b)
         };
         QXLRect dst = rand_rect(b, (int32_t)spec.width, (int32_t)spec.width,
                                 (int32_t)spec.height, (int32_t)spec.height);
-        if (!qxl_guest_copy_bitmap(b->g, 0, &dst, &spec)) {
-            return false;
-        }
+        ok = qxl_guest_copy_bitmap(b->g, 0, &dst, &spec);
+    }
+    qxl_guest_set_mem_limit(b->g, 0);
+    if (!ok) {
+        return false;
     }
     /* A guest low on memory asks even when its allocator still succeeds. */
     qxl_guest_io(b->g, QXL_IO_NOTIFY_OOM, 0);

@@ -53,6 +53,7 @@ struct QxlGuest {
     uint8_t *surface_used;      /* n_surfaces entries: 0 free, 1 in use (until released) */
     uint32_t next_surface;
     uint64_t monitors_off;      /* persistent QXLMonitorsConfig, 0 if none */
+    uint64_t mem_limit;         /* bytes of command memory allowed, 0 = the whole bar */
     QxlGuestStats stats;
 };
 
@@ -215,7 +216,8 @@ static bool alloc_mem(QxlGuest *g, uint8_t bar, uint64_t size, GuestAllocRef *re
     if (size > a->size) {
         return fail(g, "allocation of %" G_GUINT64_FORMAT " bytes larger than the bar", size);
     }
-    while (!qxl_alloc_get(a, size, &ref->off)) {
+    while ((bar == BAR_RAM && g->mem_limit && a->in_use + size > g->mem_limit) ||
+           !qxl_alloc_get(a, size, &ref->off)) {
         unsigned freed;
         if (!qxl_guest_collect(g, &freed)) {
             return false;
@@ -352,6 +354,11 @@ void qxl_guest_free(QxlGuest *g)
     g_free(g->surface_used);
     g_free(g->error);
     g_free(g);
+}
+
+void qxl_guest_set_mem_limit(QxlGuest *g, uint64_t bytes)
+{
+    g->mem_limit = bytes;
 }
 
 void qxl_guest_set_timeout(QxlGuest *g, int64_t timeout_us)

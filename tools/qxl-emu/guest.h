@@ -47,6 +47,10 @@ QxlGuest *qxl_guest_new(QxlEmu *emu, GMainContext *ctx);
 void qxl_guest_free(QxlGuest *g);
 /* Upper bound for every single wait, in microseconds (default 10 s). */
 void qxl_guest_set_timeout(QxlGuest *g, int64_t timeout_us);
+/* Memory pressure: command/image allocations beyond `bytes` in use go
+ * through the reclaim path (collect, NOTIFY_OOM) as if the bar were that
+ * small.  0 lifts the limit. */
+void qxl_guest_set_mem_limit(QxlGuest *g, uint64_t bytes);
 /* Why the last call failed; NULL if nothing failed.  Owned by the guest. */
 const char *qxl_guest_error(QxlGuest *g);
 void qxl_guest_get_stats(QxlGuest *g, QxlGuestStats *out);
