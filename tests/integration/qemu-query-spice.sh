@@ -9,6 +9,10 @@ client="$1"
 libdir="$2"
 qemu=$(command -v qemu-system-x86_64) || { echo "qemu-system-x86_64 missing"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 missing"; exit 77; }
+# An uninstrumented QEMU cannot load a sanitizer build of the library.
+if ldd "$libdir/libspice-server.so.1" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+    echo "library built with sanitizers: QEMU cannot load it"; exit 77
+fi
 
 tmp=$(mktemp -d)
 qpid=""

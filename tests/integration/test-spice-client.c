@@ -175,6 +175,9 @@ static void server_start(Server *srv, const char *ticket, int lifetime)
 
 static void server_stop(Server *srv)
 {
+    /* detach like an embedder does before destroying */
+    g_assert_cmpint(spice_server_remove_interface(&mouse_sin.base), ==, 0);
+    g_assert_cmpint(spice_server_remove_interface(&kbd_sin.base), ==, 0);
     spice_server_destroy(srv->s);
     srv->s = NULL;
     /* the server gave back every timer and watch it took */
