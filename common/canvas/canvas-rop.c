@@ -10,20 +10,24 @@
 
 #include "common/canvas/canvas-private.h"
 
-static int reference_mode = -1;         /* -1 = not read from the environment yet */
+/* -1 = not read from the environment yet. Atomic: several render workers
+ * (one per QXL instance) may ask at once; they all read the same value. */
+static gint reference_mode = -1;
 
 bool red_canvas_use_reference(void)
 {
-    if (reference_mode < 0) {
+    gint mode = g_atomic_int_get(&reference_mode);
+    if (mode < 0) {
         const char *env = getenv("RED_CANVAS_REFERENCE");
-        reference_mode = env && env[0] == '1';
+        mode = env && env[0] == '1';
+        g_atomic_int_set(&reference_mode, mode);
     }
-    return reference_mode;
+    return mode;
 }
 
 void red_canvas_set_reference(bool on)
 {
-    reference_mode = on;
+    g_atomic_int_set(&reference_mode, on);
 }
 
 int red_canvas_image_bpp(pixman_image_t *image)

@@ -168,7 +168,10 @@ bool red_canvas_rop3(RedCanvas *canvas, const pixman_region32_t *clip,
                      const RedCanvasMask *mask);
 
 /* STROKE: zero-width lines through the path (beziers flattened), fore_mode as
- * rop descriptor; styled lines draw the "on" dashes. */
+ * rop descriptor; back_mode is ignored (as upstream). Solid lines are
+ * pixel-identical to spice-common (X11 miZeroLine rules). Styled lines draw
+ * the "on" dashes along the same zero-width pixels; spice-common instead runs
+ * X11's wide-dash code with width 1, so dashed pixels can differ there. */
 bool red_canvas_stroke(RedCanvas *canvas, const pixman_region32_t *clip,
                        const pixman_box32_t *box, const RedCanvasPathSeg *segs,
                        uint32_t n_segs, const RedCanvasLineAttr *attr,
@@ -186,11 +189,18 @@ bool red_canvas_transparent(RedCanvas *canvas, const pixman_region32_t *clip,
 
 /* ALPHA_BLEND: src OVER dest with a global alpha; alpha_flags are
  * SPICE_ALPHA_FLAGS_* (SRC_SURFACE_HAS_ALPHA reinterprets an xRGB source as
- * ARGB, DEST_HAS_ALPHA keeps the dest alpha byte of an xRGB canvas). */
+ * ARGB: pass it only for surface sources, upstream ignores it for bitmaps;
+ * DEST_HAS_ALPHA keeps the dest alpha byte of an xRGB canvas). The source is
+ * used in its own format (decode bitmaps without conversion). */
 bool red_canvas_alpha_blend(RedCanvas *canvas, const pixman_region32_t *clip,
                             const pixman_box32_t *box, const RedCanvasSource *src,
                             uint8_t alpha, uint8_t alpha_flags);
 
+/* COMPOSITE: pixman op/filters/repeats/component-alpha from the flags on a
+ * copy of the box, copied back inside the clip. SOURCE_OPAQUE drops the
+ * source's alpha (upstream honours it for surface sources only: clear it for
+ * bitmaps); DEST_OPAQUE and MASK_OPAQUE are ignored, as upstream does.
+ * Filters needing parameters (convolution) are rejected. */
 bool red_canvas_composite(RedCanvas *canvas, const pixman_region32_t *clip,
                           const pixman_box32_t *box, const RedCanvasComposite *comp);
 
@@ -222,7 +232,8 @@ typedef struct RedCanvasBitmap {
 } RedCanvasBitmap;
 
 /* Decodes a bitmap into a new top-down pixman image: 1/4/8-bit paletted to
- * x8r8g8b8 (palette indexes past palette_entries read as 0), 16BIT to
+ * x8r8g8b8 (palette entries are 32-bit xRGB; a 16-bpp guest palette must be
+ * widened by the caller) (palette indexes past palette_entries read as 0), 16BIT to
  * x1r5g5b5, 24BIT/32BIT to x8r8g8b8 (32BIT keeps its fourth byte), RGBA to
  * a8r8g8b8, 8BIT_A to a8. high_bits_set ORs 0xff000000 into x8r8g8b8 results
  * (SPICE_IMAGE_FLAGS_HIGH_BITS_SET). Returns NULL (and sets error) on bad
