@@ -87,6 +87,12 @@ bool parse_chunks_from_header(ParseState *st, const QXLDataChunk *first, QXLPHYS
             goto out;
         }
     }
+    if (out->total > RED_QXL_MAX_CMD_DATA - st->chunk_bytes) {
+        parse_fail(st, RED_PARSE_ERROR_LIMIT, "%s: command data exceeds %" G_GUINT64_FORMAT
+                   " bytes", what, (guint64)RED_QXL_MAX_CMD_DATA);
+        goto out;
+    }
+    st->chunk_bytes += out->total;
     ok = true;
 out:
     if (seen) {

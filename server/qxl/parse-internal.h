@@ -10,6 +10,7 @@ typedef struct ParseState {
     uint32_t flags;             /* QXLCommandExt.flags (COMPAT, COMPAT_16BPP) */
     GError **err;
     GError *local_err;          /* used when the caller passed err == NULL */
+    uint64_t chunk_bytes;       /* all chunk lists of this command, <= RED_QXL_MAX_CMD_DATA */
 } ParseState;
 
 void parse_state_init(ParseState *st, const RedParseCtx *ctx, uint32_t group_id,

@@ -24,6 +24,7 @@
 
 /* Limits (documented in docs/ by whoever writes the limits page). */
 #define RED_QXL_MAX_DATA_SIZE (UINT32_C(1) << 28)   /* bytes in one chunk list / bitmap / copy */
+#define RED_QXL_MAX_CMD_DATA (UINT64_C(2) * RED_QXL_MAX_DATA_SIZE) /* all lists of one command */
 #define RED_QXL_MAX_CHUNKS 65536u                    /* chunks in one list */
 #define RED_QXL_MAX_DIM 32768u                       /* bitmap / surface width and height */
 #define RED_QXL_MAX_SURFACE_SIZE (UINT32_C(1) << 30) /* height * |stride| of guest surfaces */

@@ -3,6 +3,7 @@
  * formats, types). */
 #include <glib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "tests/unit/qxl/fake-qxl.h"
 
 #define MEM_SIZE (1u << 20)
@@ -515,6 +516,42 @@ static void test_chunk_loops_and_limits(void)
     teardown();
 }
 
+/* Per-command budget over all chunk lists: three images sharing one 256 MiB
+ * in-place chunk (address space only: PROT_NONE beyond the header page,
+ * single chunks are not read by the parser). */
+static void test_command_budget(void)
+{
+    setup();
+    size_t big = (size_t)1 << 30;
+    uint8_t *m = mmap(NULL, big, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    g_assert_true(m != MAP_FAILED);
+    g_assert_cmpint(mprotect(m, 4096, PROT_READ | PROT_WRITE), ==, 0);
+    g_assert_cmpint(memslot_add(f.slots, FAKE_GROUP, 2, 0, (uintptr_t)m, (uintptr_t)m + big,
+                                (uintptr_t)m), ==, MEMSLOT_OK);
+    QXLDataChunk *c = (QXLDataChunk *)m;
+    c->data_size = RED_QXL_MAX_DATA_SIZE;
+    QXLPHYSICAL img_ph;
+    QXLImage *img = fake_alloc(&f, sizeof(QXLImage), &img_ph);
+    img->descriptor.type = SPICE_IMAGE_TYPE_BITMAP;
+    img->bitmap = (QXLBitmap){ .format = SPICE_BITMAP_FMT_32BIT, .x = 8192, .y = 8192,
+                               .stride = 8192 * 4, .data = memslot_make_addr(f.slots, 2, 0, 0) };
+    QXLPHYSICAL ph;
+    QXLDrawable *q = fake_drawable(&f, QXL_DRAW_OPAQUE, &ph);
+    q->u.opaque.src_bitmap = img_ph;
+    q->u.opaque.src_area = (QXLRect){ 0, 0, 16, 16 };
+    q->u.opaque.brush.type = SPICE_BRUSH_TYPE_PATTERN;
+    q->u.opaque.brush.u.pattern.pat = img_ph;
+    GError *err = NULL;
+    RedDrawable *d = parse_draw(ph, 0, &err);   /* exactly RED_QXL_MAX_CMD_DATA */
+    g_assert_no_error(err);
+    g_assert_true(d->u.opaque.src_bitmap->u.bitmap.data == m + sizeof(QXLDataChunk));
+    red_drawable_unref(d);
+    q->u.opaque.mask.bitmap = img_ph;
+    expect_draw_fail(ph, 0, "command data exceeds");
+    munmap(m, big);
+    teardown();
+}
+
 static void test_bad_bitmaps(void)
 {
     setup();
@@ -775,6 +812,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qxl/parse/bad-pointers", test_bad_pointers);
     g_test_add_func("/qxl/parse/chunk-loops-limits", test_chunk_loops_and_limits);
     g_test_add_func("/qxl/parse/bad-bitmaps", test_bad_bitmaps);
+    g_test_add_func("/qxl/parse/command-budget", test_command_budget);
     g_test_add_func("/qxl/parse/bad-fields", test_bad_fields);
     g_test_add_func("/qxl/parse/bad-other-commands", test_bad_other_commands);
     return g_test_run();
