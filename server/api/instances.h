@@ -45,6 +45,9 @@ struct SpiceMigrateState {
 /* Server that an instance was added to, or NULL if it was never added. */
 RedsState *api_instance_reds(SpiceBaseInstance *sin);
 
+/* Removes every interface still added to reds (spice_server_destroy). */
+void api_remove_all_interfaces(RedsState *reds);
+
 /* Live servers, so entry points that only get an instance can find theirs. */
 void api_servers_add(RedsState *reds);
 void api_servers_remove(RedsState *reds);

@@ -168,6 +168,7 @@ int spice_server_add_interface(SpiceServer *reds, SpiceBaseInstance *sin)
         SpicePlaybackInstance *pb = API_INSTANCE(SpicePlaybackInstance, sin);
         pb->st = g_new0(SpicePlaybackState, 1);
         pb->st->reds = reds;
+        reds->sound_instances = g_list_append(reds->sound_instances, sin);
         red_log_unimplemented("playback channel (audio output is accepted and dropped)");
     } else if (strcmp(type, SPICE_INTERFACE_RECORD) == 0) {
         if (!check_version(sif, SPICE_INTERFACE_RECORD_MAJOR, SPICE_INTERFACE_RECORD_MINOR)) {
@@ -176,6 +177,7 @@ int spice_server_add_interface(SpiceServer *reds, SpiceBaseInstance *sin)
         SpiceRecordInstance *rec = API_INSTANCE(SpiceRecordInstance, sin);
         rec->st = g_new0(SpiceRecordState, 1);
         rec->st->reds = reds;
+        reds->sound_instances = g_list_append(reds->sound_instances, sin);
         red_log_unimplemented("record channel (audio input stays silent)");
     } else if (strcmp(type, SPICE_INTERFACE_CHAR_DEVICE) == 0) {
         return add_char_device(reds, API_INSTANCE(SpiceCharDeviceInstance, sin));
@@ -256,9 +258,17 @@ int spice_server_remove_interface(SpiceBaseInstance *sin)
         reds_update_mouse_mode(reds);
     } else if (strcmp(type, SPICE_INTERFACE_PLAYBACK) == 0) {
         SpicePlaybackInstance *pb = API_INSTANCE(SpicePlaybackInstance, sin);
+        if (!pb->st) {
+            return -1;
+        }
+        pb->st->reds->sound_instances = g_list_remove(pb->st->reds->sound_instances, sin);
         g_clear_pointer(&pb->st, g_free);
     } else if (strcmp(type, SPICE_INTERFACE_RECORD) == 0) {
         SpiceRecordInstance *rec = API_INSTANCE(SpiceRecordInstance, sin);
+        if (!rec->st) {
+            return -1;
+        }
+        rec->st->reds->sound_instances = g_list_remove(rec->st->reds->sound_instances, sin);
         g_clear_pointer(&rec->st, g_free);
     } else if (strcmp(type, SPICE_INTERFACE_CHAR_DEVICE) == 0) {
         SpiceCharDeviceInstance *cd = API_INSTANCE(SpiceCharDeviceInstance, sin);
@@ -301,6 +311,33 @@ void api_servers_remove(RedsState *reds)
     g_mutex_lock(&servers_lock);
     servers = g_list_remove(servers, reds);
     g_mutex_unlock(&servers_lock);
+}
+
+void api_remove_all_interfaces(RedsState *reds)
+{
+    /* Each removal unlinks the instance from the list it is on. */
+    while (reds->qxl_instances) {
+        spice_server_remove_interface(reds->qxl_instances->data);
+    }
+    while (reds->char_devices) {
+        SpiceCharDeviceInstance *cd = reds->char_devices->data;
+        spice_server_remove_interface(&cd->base);
+    }
+    while (reds->sound_instances) {
+        spice_server_remove_interface(reds->sound_instances->data);
+    }
+    if (reds->kbd) {
+        spice_server_remove_interface(&reds->kbd->base);
+    }
+    if (reds->mouse) {
+        spice_server_remove_interface(&reds->mouse->base);
+    }
+    if (reds->tablet) {
+        spice_server_remove_interface(&reds->tablet->base);
+    }
+    if (reds->migrate) {
+        spice_server_remove_interface(&reds->migrate->base);
+    }
 }
 
 RedsState *api_instance_reds(SpiceBaseInstance *sin)

@@ -51,11 +51,7 @@ void spice_server_destroy(SpiceServer *s)
     if (!s) {
         return;
     }
-    while (s->qxl_instances) {
-        QXLInstance *qxl = s->qxl_instances->data;
-        s->qxl_instances = g_list_delete_link(s->qxl_instances, s->qxl_instances);
-        red_qxl_destroy(qxl);
-    }
+    api_remove_all_interfaces(s);
     api_servers_remove(s);
     reds_destroy(s);
 }

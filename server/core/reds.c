@@ -193,6 +193,7 @@ void reds_destroy(RedsState *reds)
     g_free(cfg->video_codecs);
     g_list_free(reds->qxl_instances);
     g_list_free(reds->char_devices);
+    g_list_free(reds->sound_instances);
     g_free(reds);
 }
 
@@ -319,7 +320,14 @@ void reds_link_complete(RedsState *reds, RedLink *link)
         }
         return;
     }
-    reds_channel_event(reds, SPICE_CHANNEL_EVENT_CONNECTED, link->stream->info);
+    SpiceChannelEventInfo *info = link->stream->info;
+    if (info) {
+        /* What QEMU's query-spice reports for this connection. */
+        info->connection_id = (int)client->connection_id;
+        info->type = link->channel_type;
+        info->id = link->channel_id;
+    }
+    reds_channel_event(reds, SPICE_CHANNEL_EVENT_CONNECTED, info);
     channel->ops->connect(channel, client, link);
     if (is_main && !client->main_rcc) {
         /* The main channel could not take the connection. */

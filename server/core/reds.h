@@ -81,6 +81,7 @@ struct RedsState {
     SpiceCharDeviceInstance *vdagent;
     GList *qxl_instances;            /* QXLInstance* */
     GList *char_devices;             /* SpiceCharDeviceInstance* */
+    GList *sound_instances;          /* SpicePlaybackInstance* / SpiceRecordInstance* */
     SpiceMigrateInstance *migrate;
 
     uint32_t mouse_mode;             /* SPICE_MOUSE_MODE_SERVER / CLIENT */
