@@ -27,16 +27,20 @@ run_suite() {   # dir
   [ "$rc" -eq 0 ] || status=1
 }
 
+configure() {  # dir, then meson options; prints meson's output only on failure
+  local dir=$1 out; shift
+  if [ -d "$dir" ]; then set -- --wipe "$@"; fi
+  out=$(meson setup "$dir" "$@" 2>&1) || { echo "$out" | tail -30; echo "configure of $dir failed"; exit 1; }
+}
+
 # 1. gcc, -Werror
-if [ -d build-ci ]; then meson setup --wipe build-ci -Dwerror=true >/dev/null
-else meson setup build-ci -Dwerror=true >/dev/null; fi || { echo "configure failed"; exit 1; }
+configure build-ci -Dwerror=true
 ninja -C build-ci || { echo "build failed"; exit 1; }
 run_suite build-ci
 
 # 2. clang, ASan + UBSan, fuzz targets
 asan_opts=(-Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dfuzzing=true)
-if [ -d build-ci-asan ]; then CC=clang meson setup --wipe build-ci-asan "${asan_opts[@]}" >/dev/null
-else CC=clang meson setup build-ci-asan "${asan_opts[@]}" >/dev/null; fi || { echo "asan configure failed"; exit 1; }
+CC=clang configure build-ci-asan "${asan_opts[@]}"
 ninja -C build-ci-asan || { echo "asan build failed"; exit 1; }
 run_suite build-ci-asan
 
