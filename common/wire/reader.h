@@ -25,9 +25,13 @@ static inline void wire_reader_init(WireReader *r, const void *data, size_t len)
 
 static inline const uint8_t *wire_get_bytes(WireReader *r, size_t n)
 {
+    static const uint8_t empty[1];
     if (!r->ok || n > r->len - r->pos) {
         r->ok = false;
         return NULL;
+    }
+    if (!r->data) {
+        return empty;   /* n == 0 on an empty message: no arithmetic on NULL */
     }
     const uint8_t *p = r->data + r->pos;
     r->pos += n;

@@ -31,7 +31,8 @@ side_flags() {
 
 # Lists every function declared by <spice.h> and every public member type.
 protos() {
-    $CC -std=gnu11 -w -DLAYOUT_DECLS $(side_flags "$1") -aux-info "$tmp/aux" \
+    # -aux-info is a gcc option: use gcc even when the build uses clang.
+    gcc -std=gnu11 -w -DLAYOUT_DECLS $(side_flags "$1") -aux-info "$tmp/aux" \
         -c "$SRCDIR/layout-gen.c" -o "$tmp/o.o"
     # Drop the "/* file:line:NC */" prefix, which names the header path.
     sed 's|^/\* [^*]* \*/ ||' "$tmp/aux" | sort -u

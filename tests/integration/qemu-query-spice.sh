@@ -28,7 +28,16 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sock="$tmp/qmp.sock"
 
-LD_LIBRARY_PATH="$libdir" "$qemu" -display none -vga qxl -nodefaults -machine pc \
+# A sanitizer build of our library needs clang's ASan runtime loaded first
+# into QEMU (which is not instrumented); QEMU's own leaks are not ours.
+preload=""
+if nm -D "$libdir/libspice-server.so.1" 2>/dev/null | grep -q __asan_init; then
+    preload=$(clang -print-file-name=libclang_rt.asan-x86_64.so 2>/dev/null)
+    [ -f "$preload" ] || { echo "ASan build but no clang ASan runtime"; exit 77; }
+    export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"
+fi
+
+LD_PRELOAD="$preload" LD_LIBRARY_PATH="$libdir" "$qemu" -display none -vga qxl -nodefaults -machine pc \
     -spice "port=$port,addr=127.0.0.1,disable-ticketing=on" \
     -qmp "unix:$sock,server=on,wait=off" -S >"$tmp/qemu.log" 2>&1 &
 qpid=$!
