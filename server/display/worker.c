@@ -401,6 +401,8 @@ static void handle_destroy_primary(RedWorker *w, const WorkerMsgSurface *m)
         drain_rings(w);
         QXLReleaseInfoExt none = { 0 };
         surface_destroy(w, s, none);
+        /* As upstream: the cursor goes with the primary. */
+        cursor_reset(w);
     }
     async_done(w, &m->a);
 }
