@@ -121,8 +121,9 @@ void qxl_emu_get_stats(QxlEmu *emu, QxlEmuStats *out);
 /* Commands submitted and not released by the server yet.  Any thread. */
 unsigned qxl_emu_outstanding(QxlEmu *emu);
 
-/* Number of server threads that called worker-only callbacks (0 or 1 when
- * the server honours QEMU's contract) and the first one's tid.  Any thread. */
+/* Tid of the first thread that ran a worker-only callback (0 before any);
+ * callbacks from other threads are counted in stats.wrong_thread.  Any
+ * thread. */
 int qxl_emu_worker_tid(QxlEmu *emu);
 
 /* Device memory for the guest side and for tests that inspect pixels. */
