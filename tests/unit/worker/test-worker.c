@@ -557,6 +557,42 @@ static void test_stop_start(void)
     spice_qxl_driver_unload(&d->qxl);
     spice_qxl_del_memslot(&d->qxl, 0, 3);
     spice_qxl_loadvm_commands(&d->qxl, NULL, 0);
+    G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+    spice_qxl_set_max_monitors(&d->qxl, 2);
+    G_GNUC_END_IGNORE_DEPRECATIONS
+
+    /* loadvm: a surface create (data kept) and a cursor SET, as QEMU's
+     * post_load replays them. */
+    uint8_t *smem;
+    QXLCommandExt cmds[2];
+    memset(cmds, 0, sizeof(cmds));
+    cmds[0].cmd.data = fake_surface_create(d, 2, 8, 8, &smem);
+    cmds[0].cmd.type = QXL_CMD_SURFACE;
+    cmds[0].group_id = FAKE_GROUP;
+    cmds[1].cmd.data = fake_cursor_cmd(d, QXL_CURSOR_SET);
+    cmds[1].cmd.type = QXL_CMD_CURSOR;
+    cmds[1].group_id = FAKE_GROUP;
+    memset(smem, 0x5a, 8 * 8 * 4);
+    spice_qxl_loadvm_commands(&d->qxl, cmds, 2);
+    g_assert_cmphex(fake_pixel(smem, 32, 4, 4), ==, 0x5a5a5a5a);
+    push_fill(d, 2, 0, 0, 2, 2, 0x00ff00, NULL);
+    update_all(d, 2, 8, 8, NULL, 0);
+    g_assert_cmphex(fake_pixel(smem, 32, 1, 1) & 0xffffff, ==, 0x00ff00);
+    g_assert_cmphex(fake_pixel(smem, 32, 4, 4), ==, 0x5a5a5a5a);
+
+    /* monitors config: a valid one and one outside the slot, each completed
+     * exactly once. */
+    QXLPHYSICAL mp;
+    QXLMonitorsConfig *mc = fake_alloc(d, sizeof(*mc) + 2 * sizeof(QXLHead), &mp);
+    mc->count = 2;
+    mc->max_allowed = 2;
+    mc->heads[0] = (QXLHead){ .id = 0, .width = 32, .height = 48 };
+    mc->heads[1] = (QXLHead){ .id = 1, .x = 32, .width = 32, .height = 48 };
+    spice_qxl_monitors_config_async(&d->qxl, mp, FAKE_GROUP, 100);
+    spice_qxl_monitors_config_async(&d->qxl, ((uint64_t)FAKE_SLOT << 56) | d->size, FAKE_GROUP,
+                                    101);
+    g_assert_cmpuint(fake_wait_cookie(d, 100), ==, 1);
+    g_assert_cmpuint(fake_wait_cookie(d, 101), ==, 1);
     finish(d);
 }
 
