@@ -207,6 +207,24 @@ static void test_render_draw_types(void)
         ref_fill(&ref, 60, 24, 64, 26, 0x00ff00);
     }
 
+    /* BLACKNESS, WHITENESS, INVERS (no mask) */
+    {
+        static const uint8_t types[3] = { QXL_DRAW_BLACKNESS, QXL_DRAW_WHITENESS,
+                                          QXL_DRAW_INVERS };
+        for (int i = 0; i < 3; i++) {
+            QXLPHYSICAL p;
+            int x0 = 33 + i * 4;
+            fake_drawable(d, 0, types[i], x0, 0, x0 + 4, 30, &p);
+            fake_push(d, false, p, QXL_CMD_DRAW);
+            for (int y = 0; y < 30; y++) {
+                for (int x = x0; x < x0 + 4; x++) {
+                    uint32_t *px = &rb[y * W + x];
+                    *px = i == 0 ? 0 : i == 1 ? 0xffffff : (~*px & 0xffffff);
+                }
+            }
+        }
+    }
+
     QXLRect dirty[32];
     memset(dirty, 0xff, sizeof(dirty));
     update_all(d, 0, W, H, dirty, 32);
