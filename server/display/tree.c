@@ -297,6 +297,32 @@ void tree_render_area(RedWorker *w, RedSurface *s, const pixman_box32_t *area)
     }
 }
 
+void worker_render_region(RedWorker *w, uint32_t surface_id, const pixman_region32_t *region)
+{
+    RedSurface *s = surface_get_live(w, surface_id);
+    if (!s || !pixman_region32_not_empty((pixman_region32_t *)region)) {
+        return;
+    }
+    for (GList *l = s->pending.tail; l; l = l->prev) {
+        Drawable *d = l->data;
+        pixman_region32_t inter;
+        pixman_region32_init(&inter);
+        pixman_region32_intersect(&inter, &d->region, (pixman_region32_t *)region);
+        bool hit = pixman_region32_not_empty(&inter);
+        pixman_region32_fini(&inter);
+        if (hit) {
+            tree_render_until(w, s, d);
+            return;
+        }
+    }
+}
+
+RedCanvas *worker_get_canvas(RedWorker *w, uint32_t surface_id)
+{
+    RedSurface *s = surface_get_live(w, surface_id);
+    return s ? s->canvas : NULL;
+}
+
 void tree_render_all(RedWorker *w)
 {
     Drawable *d;

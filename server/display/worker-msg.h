@@ -45,6 +45,7 @@ typedef enum WorkerMsgType {
     WORKER_MSG_CONFIG_CHANGED,      /* post */
     WORKER_MSG_MOUSE_MODE,          /* post */
     WORKER_MSG_CLOSE_CHANNELS,      /* call */
+    WORKER_MSG_RUN_FUNC,            /* post, payload = WorkerMsgRunFunc */
     WORKER_MSG_QUIT,                /* call */
     WORKER_MSG_COUNT
 } WorkerMsgType;
@@ -106,6 +107,13 @@ typedef struct WorkerMsgConnect {
     void *client;                   /* RedClient*, one reference passed along */
     void *link;                     /* RedLink*, ownership passed along */
 } WorkerMsgConnect;
+
+/* A server-internal function to run on the worker (channel hand-over from
+ * the main loop). */
+typedef struct WorkerMsgRunFunc {
+    void (*func)(void *data);
+    void *data;
+} WorkerMsgRunFunc;
 
 typedef struct WorkerMsgDisconnect {
     void *rcc;                      /* RedChannelClient*, may be gone already */

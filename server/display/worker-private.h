@@ -182,6 +182,13 @@ void tree_drop_surface(RedWorker *w, RedSurface *s);
 /* Enforces max_pending / max_pending_bytes. */
 void tree_enforce_bound(RedWorker *w);
 
+/* Renders what is pending on surface_id and intersects region (plus
+ * everything older on that surface). Unknown ids are ignored. For channel
+ * code that reads pixels (DisplayChannelHost.render_region). */
+void worker_render_region(RedWorker *w, uint32_t surface_id, const pixman_region32_t *region);
+/* The canvas of a live surface, NULL otherwise (borrowed). */
+RedCanvas *worker_get_canvas(RedWorker *w, uint32_t surface_id);
+
 /* ---- render.c ---- */
 /* Rasterises d onto its surface's canvas. Returns false when the drawable
  * could not be drawn (logged as a guest bug or unsupported). */

@@ -608,6 +608,11 @@ static void handle_message(void *opaque, uint32_t type, void *payload, size_t si
     case WORKER_MSG_CLOSE_CHANNELS:
         worker_channels_close(w);
         break;
+    case WORKER_MSG_RUN_FUNC: {
+        const WorkerMsgRunFunc *m = payload;
+        m->func(m->data);
+        break;
+    }
     case WORKER_MSG_QUIT:
         worker_shutdown(w);
         break;
@@ -727,4 +732,10 @@ RedChannel *red_worker_get_display_channel(RedWorker *w)
 RedChannel *red_worker_get_cursor_channel(RedWorker *w)
 {
     return w->cursor_channel;
+}
+
+void red_worker_post_func(RedWorker *w, void (*func)(void *data), void *data)
+{
+    WorkerMsgRunFunc m = { .func = func, .data = data };
+    dispatcher_post(w->dispatcher, WORKER_MSG_RUN_FUNC, &m, sizeof(m));
 }

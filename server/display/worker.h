@@ -48,3 +48,8 @@ Dispatcher *red_worker_get_dispatcher(RedWorker *worker);
  * registration with reds. */
 RedChannel *red_worker_get_display_channel(RedWorker *worker);
 RedChannel *red_worker_get_cursor_channel(RedWorker *worker);
+
+/* Any thread but the worker's: runs func(data) on the worker thread soon,
+ * exactly once (unless the worker is freed first). For channel code that
+ * must hop onto the worker (DisplayChannelHost.post_to_worker). */
+void red_worker_post_func(RedWorker *worker, void (*func)(void *data), void *data);
