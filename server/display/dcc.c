@@ -1,0 +1,573 @@
+/* One display client: the start sequence, the pipe policy and damage.
+ *
+ * Modes (docs/display.md has the diagram):
+ *   WAIT_INIT  SET_ACK sent; nothing else until DISPLAY_INIT.
+ *   DRAW       each guest drawable is queued as a draw operation.
+ *   DAMAGE     the client is behind (pipe over half its budget, or an
+ *              operation it cannot be sent): queued operations are dropped
+ *              and their areas, like every later drawable's, are merged
+ *              into a per-surface damage region. When the pipe drains, the
+ *              damage goes out band by band as images read from the canvas
+ *              at marshal time; once none is left the client is in DRAW
+ *              mode again, with the same picture as the server.
+ * The worker never waits for a client in any mode.
+ */
+#include "server/display/dcc.h"
+
+#include <string.h>
+#include <spice/protocol.h>
+
+#include "common/wire/display-msgs.h"
+#include "server/core/log.h"
+
+/* Most items a pipe holds in DRAW mode (bounds per-item overhead too). */
+#define DCC_MAX_PIPE_ITEMS 4096u
+/* Clip rectangles a damage band carries at most; more go unclipped (the
+ * whole band box is re-read from the up-to-date canvas). */
+#define DCC_DAMAGE_MAX_CLIP_RECTS 64
+
+size_t dcc_queued_bytes(const DisplayChannelClient *dcc)
+{
+    const RedChannelClient *rcc = &dcc->base;
+    size_t out = rcc->out_pos < rcc->out.len ? rcc->out.len : 0;
+    return rcc->pipe_bytes + out;
+}
+
+/* Half the budget for queued operations, half for one damage band in
+ * flight: together they stay under the budget. */
+static size_t dcc_ops_limit(const DisplayChannelClient *dcc)
+{
+    return dcc->base.channel->pipe_budget / 2;
+}
+
+bool dcc_has_surface(const DisplayChannelClient *dcc, uint32_t id)
+{
+    return g_hash_table_contains(dcc->client_surfaces, GUINT_TO_POINTER(id));
+}
+
+static bool dcc_format_supported(const DisplayChannelClient *dcc, uint32_t format, bool primary)
+{
+    switch (format) {
+    case SPICE_SURFACE_FMT_32_xRGB:
+    case SPICE_SURFACE_FMT_32_ARGB:
+    case SPICE_SURFACE_FMT_16_555:
+    case SPICE_SURFACE_FMT_16_565:
+        return true;
+    case SPICE_SURFACE_FMT_8_A:
+        return !primary && red_channel_client_has_cap(&dcc->base, SPICE_DISPLAY_CAP_A8_SURFACE);
+    default:
+        return false;
+    }
+}
+
+/* ---- damage ---- */
+
+static pixman_region32_t *damage_get(DisplayChannelClient *dcc, uint32_t id, bool create)
+{
+    pixman_region32_t *r = g_hash_table_lookup(dcc->damage, GUINT_TO_POINTER(id));
+    if (!r && create) {
+        r = g_new(pixman_region32_t, 1);
+        pixman_region32_init(r);
+        g_hash_table_insert(dcc->damage, GUINT_TO_POINTER(id), r);
+    }
+    return r;
+}
+
+static void damage_free(gpointer p)
+{
+    pixman_region32_fini(p);
+    g_free(p);
+}
+
+static void damage_add(DisplayChannelClient *dcc, uint32_t id, const pixman_region32_t *region)
+{
+    if (!dcc_has_surface(dcc, id) || !pixman_region32_not_empty(region)) {
+        return;
+    }
+    pixman_region32_t *r = damage_get(dcc, id, true);
+    pixman_region32_union(r, r, region);
+}
+
+static void damage_add_surface(DisplayChannelClient *dcc, uint32_t id, uint32_t w, uint32_t h)
+{
+    pixman_region32_t all;
+    pixman_region32_init_rect(&all, 0, 0, w, h);
+    damage_add(dcc, id, &all);
+    pixman_region32_fini(&all);
+}
+
+static bool drop_draw_pred(RedPipeItem *item, void *opaque)
+{
+    DisplayChannelClient *dcc = opaque;
+    if (item->kind != DCC_ITEM_DRAW) {
+        return false;
+    }
+    DisplayDrawOp *op = dcc_draw_item_op(item);
+    damage_add(dcc, op->surface_id, &op->region);
+    dcc->drops++;
+    return true;
+}
+
+/* Starts the pipe over: if nothing is queued, the drained handler runs now
+ * (otherwise it runs when the pipe empties). */
+static void dcc_kick(DisplayChannelClient *dcc)
+{
+    if (g_queue_is_empty(&dcc->base.pipe) && !red_channel_client_is_blocked(&dcc->base)) {
+        dcc_on_pipe_drained(&dcc->base);
+    }
+}
+
+static void dcc_enter_damage(DisplayChannelClient *dcc)
+{
+    if (dcc->mode == DCC_DRAW) {
+        red_debug("display client %p: behind, dropping queued draws", (void *)dcc);
+    }
+    dcc->mode = DCC_DAMAGE;
+    red_channel_client_pipe_drop(&dcc->base, drop_draw_pred, dcc);
+}
+
+/* ---- simple messages ---- */
+
+static void send_body(DisplayChannelClient *dcc, uint16_t type, WireWriter *w)
+{
+    red_channel_client_send_raw(&dcc->base, type, w->data, w->len);
+    wire_writer_clear(w);
+}
+
+static void send_surface_create(DisplayChannelClient *dcc, uint32_t id, const DisplaySurfaceInfo *s)
+{
+    WireWriter w;
+    wire_writer_init(&w);
+    wire_display_surface_create(&w, id, s->width, s->height, s->format,
+                                s->primary ? SPICE_SURFACE_FLAGS_PRIMARY : 0);
+    send_body(dcc, SPICE_MSG_DISPLAY_SURFACE_CREATE, &w);
+}
+
+static void send_monitors_config(DisplayChannelClient *dcc)
+{
+    DisplayChannel *dc = dcc->dc;
+    WireHead heads[DISPLAY_MAX_HEADS];
+    uint16_t n = 0;
+
+    if (!red_channel_client_has_cap(&dcc->base, SPICE_DISPLAY_CAP_MONITORS_CONFIG)) {
+        return;
+    }
+    if (dc->guest_heads_set) {
+        for (uint32_t i = 0; i < dc->n_heads; i++) {
+            const DisplayHead *h = &dc->heads[i];
+            if (h->width == 0 || h->height == 0) {
+                continue;
+            }
+            heads[n++] = (WireHead){ h->id, h->surface_id, h->width, h->height, h->x, h->y,
+                                     h->flags };
+        }
+    } else {
+        DisplaySurfaceInfo *p = g_hash_table_lookup(dc->surfaces, GUINT_TO_POINTER(0));
+        if (p && p->live) {
+            heads[n++] = (WireHead){ 0, 0, p->width, p->height, 0, 0, 0 };
+        }
+    }
+    if (n == 0) {
+        return;                     /* spice-gtk ignores an empty config */
+    }
+    WireWriter w;
+    wire_writer_init(&w);
+    wire_display_monitors_config(&w, heads, n, (uint16_t)MAX(dc->max_allowed, 1u));
+    send_body(dcc, SPICE_MSG_DISPLAY_MONITORS_CONFIG, &w);
+}
+
+/* INVAL_ALL_PIXMAPS: the cache model is emptied when it is sent. */
+static uint16_t inval_all_marshal(RedChannelClient *rcc, RedPipeItem *item, WireWriter *w)
+{
+    DisplayChannelClient *dcc = (DisplayChannelClient *)rcc;
+    pixmap_cache_reset(&dcc->cache, dcc->cache.capacity);
+    wire_display_inval_all_pixmaps(w);
+    return SPICE_MSG_DISPLAY_INVAL_ALL_PIXMAPS;
+}
+
+static const RedPipeItemOps inval_all_ops = { .marshal = inval_all_marshal };
+
+void dcc_reset_cache(DisplayChannelClient *dcc)
+{
+    if (dcc->mode == DCC_WAIT_INIT) {
+        return;
+    }
+    RedPipeItem *item = g_new0(RedPipeItem, 1);
+    item->ops = &inval_all_ops;
+    item->size = sizeof(*item);
+    red_channel_client_pipe_add(&dcc->base, item);
+}
+
+/* ---- damage bands ---- */
+
+typedef struct DamageItem {
+    RedPipeItem base;
+    uint32_t surface_id;
+} DamageItem;
+
+static uint8_t bitmap_format_for(uint32_t surface_format, unsigned *bpp)
+{
+    switch (surface_format) {
+    case SPICE_SURFACE_FMT_32_ARGB:
+        *bpp = 4;
+        return SPICE_BITMAP_FMT_RGBA;
+    case SPICE_SURFACE_FMT_16_555:
+        *bpp = 2;
+        return SPICE_BITMAP_FMT_16BIT;
+    case SPICE_SURFACE_FMT_8_A:
+        *bpp = 1;
+        return SPICE_BITMAP_FMT_8BIT_A;
+    default:                        /* 32_xRGB, and 16_565 converted */
+        *bpp = 4;
+        return SPICE_BITMAP_FMT_32BIT;
+    }
+}
+
+/* Reads box of canvas as rows of bitmap `format` (top-down). */
+static uint8_t *read_pixels(RedCanvas *canvas, const pixman_box32_t *box, uint32_t stride)
+{
+    int w = box->x2 - box->x1, h = box->y2 - box->y1;
+    uint8_t *buf = g_malloc0((size_t)stride * h);
+    if (red_canvas_get_format(canvas) == SPICE_SURFACE_FMT_16_565) {
+        pixman_image_t *src = red_canvas_read_image(canvas, box);
+        pixman_image_t *dst = pixman_image_create_bits(PIXMAN_x8r8g8b8, w, h,
+                                                       (uint32_t *)(void *)buf, (int)stride);
+        if (src && dst) {
+            pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, dst, 0, 0, 0, 0, 0, 0, w, h);
+        }
+        if (src) {
+            pixman_image_unref(src);
+        }
+        if (dst) {
+            pixman_image_unref(dst);
+        }
+    } else {
+        red_canvas_read(canvas, box, buf, (int)stride);
+    }
+    return buf;
+}
+
+static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWriter *w)
+{
+    DisplayChannelClient *dcc = (DisplayChannelClient *)rcc;
+    DisplayChannel *dc = dcc->dc;
+    uint32_t id = ((DamageItem *)base)->surface_id;
+    pixman_region32_t *damage = damage_get(dcc, id, false);
+    RedCanvas *canvas = dc->host.get_canvas(dc->host.opaque, id);
+
+    if (!damage || !pixman_region32_not_empty(damage) || !canvas || !dcc_has_surface(dcc, id)) {
+        /* Nothing left to send (our items for a gone surface are dropped
+         * with it): an empty INVAL_LIST keeps the message stream valid. */
+        if (damage) {
+            pixman_region32_clear(damage);
+        }
+        wire_display_inval_list(w, NULL, 0);
+        return SPICE_MSG_DISPLAY_INVAL_LIST;
+    }
+
+    unsigned bpp;
+    uint8_t format = bitmap_format_for(red_canvas_get_format(canvas), &bpp);
+    pixman_box32_t canvas_box = { 0, 0, red_canvas_get_width(canvas),
+                                  red_canvas_get_height(canvas) };
+    pixman_region32_intersect_rect(damage, damage, 0, 0, (unsigned)canvas_box.x2,
+                                   (unsigned)canvas_box.y2);
+    const pixman_box32_t *ext = pixman_region32_extents(damage);
+    size_t row_bytes = (size_t)(ext->x2 - ext->x1) * bpp;
+    size_t band_bytes = rcc->channel->pipe_budget / 2;
+    int rows = (int)MAX((size_t)1, band_bytes / MAX(row_bytes, (size_t)1));
+
+    pixman_region32_t band;
+    pixman_region32_init(&band);
+    if (!pixman_region32_not_empty(damage)) {
+        wire_display_inval_list(w, NULL, 0);
+        pixman_region32_fini(&band);
+        return SPICE_MSG_DISPLAY_INVAL_LIST;
+    }
+    pixman_region32_intersect_rect(&band, damage, ext->x1, ext->y1,
+                                   (unsigned)(ext->x2 - ext->x1),
+                                   (unsigned)MIN(rows, ext->y2 - ext->y1));
+    pixman_box32_t box = *pixman_region32_extents(&band);
+    pixman_region32_subtract(damage, damage, &band);
+
+    /* Pixels outside the band but inside its box go out too (unclipped
+     * bands): make the whole box current. */
+    pixman_region32_t box_region;
+    pixman_region32_init_rect(&box_region, box.x1, box.y1, (unsigned)(box.x2 - box.x1),
+                              (unsigned)(box.y2 - box.y1));
+    dc->host.render_region(dc->host.opaque, id, &box_region);
+    pixman_region32_fini(&box_region);
+    /* render_region may have replaced the canvas (it may not, but be safe) */
+    canvas = dc->host.get_canvas(dc->host.opaque, id);
+    g_assert(canvas);
+
+    uint32_t width = (uint32_t)(box.x2 - box.x1), height = (uint32_t)(box.y2 - box.y1);
+    uint32_t stride = (uint32_t)(((size_t)width * bpp + 3) & ~(size_t)3);
+    uint8_t *pixels = read_pixels(canvas, &box, stride);
+
+    int n_rects = 0;
+    const pixman_box32_t *rects = pixman_region32_rectangles(&band, &n_rects);
+    WireRect clip_rects[DCC_DAMAGE_MAX_CLIP_RECTS];
+    WireDraw d;
+    memset(&d, 0, sizeof(d));
+    d.type = SPICE_MSG_DISPLAY_DRAW_COPY;
+    d.surface_id = id;
+    d.box = (WireRect){ box.x1, box.y1, box.x2, box.y2 };
+    d.clip.type = SPICE_CLIP_TYPE_NONE;
+    if (n_rects > 1 && n_rects <= DCC_DAMAGE_MAX_CLIP_RECTS) {
+        for (int i = 0; i < n_rects; i++) {
+            clip_rects[i] = (WireRect){ rects[i].x1, rects[i].y1, rects[i].x2, rects[i].y2 };
+        }
+        d.clip.type = SPICE_CLIP_TYPE_RECTS;
+        d.clip.num_rects = (uint32_t)n_rects;
+        d.clip.rects = clip_rects;
+    }
+    WireImage img;
+    memset(&img, 0, sizeof(img));
+    img.type = SPICE_IMAGE_TYPE_BITMAP;
+    img.width = width;
+    img.height = height;
+    img.u.bitmap.format = format;
+    img.u.bitmap.flags = SPICE_BITMAP_FLAGS_TOP_DOWN;
+    img.u.bitmap.stride = stride;
+    img.u.bitmap.data = pixels;
+    d.u.copy.src = &img;
+    d.u.copy.src_area = (WireRect){ 0, 0, (int32_t)width, (int32_t)height };
+    d.u.copy.rop_descriptor = SPICE_ROPD_OP_PUT;
+    d.u.copy.scale_mode = SPICE_IMAGE_SCALE_MODE_NEAREST;
+    wire_display_draw(w, &d);
+    g_free(pixels);
+    pixman_region32_fini(&band);
+    dcc->damage_bands++;
+    return SPICE_MSG_DISPLAY_DRAW_COPY;
+}
+
+static const RedPipeItemOps damage_item_ops = { .marshal = damage_marshal };
+
+static void queue_damage_band(DisplayChannelClient *dcc, uint32_t id)
+{
+    DamageItem *item = g_new0(DamageItem, 1);
+    item->base.ops = &damage_item_ops;
+    item->base.kind = DCC_ITEM_DAMAGE;
+    /* charged what the band will occupy once marshalled */
+    item->base.size = sizeof(*item) + dcc->base.channel->pipe_budget / 2;
+    item->surface_id = id;
+    red_channel_client_pipe_add(&dcc->base, &item->base);
+}
+
+typedef struct {
+    uint32_t id;
+    bool found;
+} PickDamage;
+
+static void pick_damage(gpointer key, gpointer value, gpointer data)
+{
+    PickDamage *p = data;
+    uint32_t id = GPOINTER_TO_UINT(key);
+    if (pixman_region32_not_empty(value) && (!p->found || id < p->id)) {
+        p->id = id;
+        p->found = true;
+    }
+}
+
+void dcc_on_pipe_drained(RedChannelClient *rcc)
+{
+    DisplayChannelClient *dcc = (DisplayChannelClient *)rcc;
+
+    if (dcc->mode == DCC_WAIT_INIT) {
+        return;
+    }
+    PickDamage pick = { 0, false };
+    g_hash_table_foreach(dcc->damage, pick_damage, &pick);
+    if (pick.found) {
+        dcc->mode = DCC_DAMAGE;
+        queue_damage_band(dcc, pick.id);
+        return;
+    }
+    dcc->mode = DCC_DRAW;
+    if (dcc->start_pending && dcc_has_surface(dcc, 0)) {
+        /* The picture is complete: tell the client it may show it. */
+        dcc->start_pending = false;
+        send_monitors_config(dcc);
+        red_channel_client_send_raw(rcc, SPICE_MSG_DISPLAY_MARK, NULL, 0);
+    }
+}
+
+/* ---- events ---- */
+
+void dcc_surface_create(DisplayChannelClient *dcc, uint32_t id, const DisplaySurfaceInfo *s)
+{
+    if (dcc->mode == DCC_WAIT_INIT || !dcc_format_supported(dcc, s->format, s->primary)) {
+        return;
+    }
+    g_hash_table_add(dcc->client_surfaces, GUINT_TO_POINTER(id));
+    send_surface_create(dcc, id, s);
+    if (s->primary) {
+        /* The new primary's memory may already hold a picture, and the
+         * client needs a new MARK: send it as damage, MARK after. */
+        damage_add_surface(dcc, id, s->width, s->height);
+        dcc->start_pending = true;
+        dcc_enter_damage(dcc);
+        dcc_kick(dcc);
+    }
+}
+
+static bool drop_damage_pred(RedPipeItem *item, void *opaque)
+{
+    return item->kind == DCC_ITEM_DAMAGE &&
+           ((DamageItem *)item)->surface_id == GPOINTER_TO_UINT(opaque);
+}
+
+void dcc_surface_destroy(DisplayChannelClient *dcc, uint32_t id)
+{
+    if (!dcc_has_surface(dcc, id)) {
+        return;
+    }
+    /* Queued draws stay: later queued draws may read this surface. */
+    red_channel_client_pipe_drop(&dcc->base, drop_damage_pred, GUINT_TO_POINTER(id));
+    g_hash_table_remove(dcc->damage, GUINT_TO_POINTER(id));
+    g_hash_table_remove(dcc->client_surfaces, GUINT_TO_POINTER(id));
+    WireWriter w;
+    wire_writer_init(&w);
+    wire_display_surface_destroy(&w, id);
+    send_body(dcc, SPICE_MSG_DISPLAY_SURFACE_DESTROY, &w);
+    dcc_kick(dcc);
+}
+
+static bool op_sendable(DisplayChannelClient *dcc, const DisplayDrawOp *op)
+{
+    for (uint32_t i = 0; i < op->n_src_surfaces; i++) {
+        if (!dcc_has_surface(dcc, op->src_surfaces[i])) {
+            return false;
+        }
+    }
+    if (op->draw.type == SPICE_MSG_DISPLAY_DRAW_COMPOSITE &&
+        !red_channel_client_has_cap(&dcc->base, SPICE_DISPLAY_CAP_COMPOSITE)) {
+        return false;
+    }
+    return true;
+}
+
+void dcc_draw(DisplayChannelClient *dcc, DisplayDrawOp *op, uint32_t surface_id,
+              const pixman_region32_t *region)
+{
+    if (dcc->mode == DCC_WAIT_INIT || !dcc_has_surface(dcc, surface_id)) {
+        return;
+    }
+    if (dcc->mode == DCC_DRAW) {
+        if (op && op_sendable(dcc, op) &&
+            dcc_queued_bytes(dcc) + op->bytes <= dcc_ops_limit(dcc) &&
+            g_queue_get_length(&dcc->base.pipe) < DCC_MAX_PIPE_ITEMS) {
+            dcc_queue_draw_op(dcc, op);
+            return;
+        }
+        dcc_enter_damage(dcc);
+    }
+    damage_add(dcc, surface_id, region);
+    dcc_kick(dcc);
+}
+
+void dcc_monitors_config(DisplayChannelClient *dcc)
+{
+    if (dcc->mode != DCC_WAIT_INIT && !dcc->start_pending) {
+        send_monitors_config(dcc);
+    }
+}
+
+/* ---- lifecycle and client messages ---- */
+
+static void init_timeout_cb(void *opaque)
+{
+    DisplayChannelClient *dcc = opaque;
+    red_client_bug("display client sent no DISPLAY_INIT within %u ms", DISPLAY_INIT_TIMEOUT_MS);
+    red_channel_client_disconnect(&dcc->base);
+}
+
+void dcc_on_connect(DisplayChannelClient *dcc)
+{
+    dcc->dc = display_channel_from(dcc->base.channel);
+    dcc->mode = DCC_WAIT_INIT;
+    dcc->client_surfaces = g_hash_table_new(g_direct_hash, g_direct_equal);
+    dcc->damage = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, damage_free);
+    dcc->evicted = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    pixmap_cache_init(&dcc->cache);
+    dcc->init_timer = red_timer_add(dcc->base.channel->loop, init_timeout_cb, dcc);
+    red_timer_start(dcc->init_timer, DISPLAY_INIT_TIMEOUT_MS);
+}
+
+void dcc_on_disconnect(RedChannelClient *rcc)
+{
+    DisplayChannelClient *dcc = (DisplayChannelClient *)rcc;
+    red_timer_remove(dcc->init_timer);
+    dcc->init_timer = NULL;
+    g_clear_pointer(&dcc->client_surfaces, g_hash_table_destroy);
+    g_clear_pointer(&dcc->damage, g_hash_table_destroy);
+    g_clear_pointer(&dcc->evicted, g_array_unref);
+    pixmap_cache_fini(&dcc->cache);
+}
+
+static gint surface_order(gconstpointer a, gconstpointer b)
+{
+    uint32_t x = GPOINTER_TO_UINT(a), y = GPOINTER_TO_UINT(b);
+    return x < y ? -1 : x > y;
+}
+
+static void dcc_start(DisplayChannelClient *dcc, const WireDisplayMsg *m)
+{
+    DisplayChannel *dc = dcc->dc;
+    int64_t size = m->u.init.pixmap_cache_size;
+
+    red_timer_remove(dcc->init_timer);
+    dcc->init_timer = NULL;
+    pixmap_cache_reset(&dcc->cache, CLAMP(size, 0, PIXMAP_CACHE_MAX_PIXELS));
+    dcc->mode = DCC_DAMAGE;
+    dcc->start_pending = true;
+
+    red_channel_client_send_raw(&dcc->base, SPICE_MSG_DISPLAY_INVAL_ALL_PALETTES, NULL, 0);
+    /* Surfaces in id order (the primary, 0, first); their pictures follow
+     * as damage once these are out. */
+    GList *ids = g_list_sort(g_hash_table_get_keys(dc->surfaces), surface_order);
+    for (GList *l = ids; l; l = l->next) {
+        uint32_t id = GPOINTER_TO_UINT(l->data);
+        DisplaySurfaceInfo *s = g_hash_table_lookup(dc->surfaces, l->data);
+        if (!s->live || !dcc_format_supported(dcc, s->format, s->primary)) {
+            continue;
+        }
+        g_hash_table_add(dcc->client_surfaces, GUINT_TO_POINTER(id));
+        send_surface_create(dcc, id, s);
+        damage_add_surface(dcc, id, s->width, s->height);
+    }
+    g_list_free(ids);
+    dcc_kick(dcc);
+}
+
+bool dcc_handle_message(RedChannelClient *rcc, uint16_t type, uint32_t size, const uint8_t *body)
+{
+    DisplayChannelClient *dcc = (DisplayChannelClient *)rcc;
+    WireDisplayMsg m;
+    WireParseResult res = wire_parse_display_msg(type, body, size, &m);
+
+    if (!res.ok) {
+        red_client_bug("display channel: %s (%u, %u bytes): %s", res.name, type, size, res.error);
+        return false;
+    }
+    switch (type) {
+    case SPICE_MSGC_DISPLAY_INIT:
+        if (dcc->mode != DCC_WAIT_INIT) {
+            red_client_bug("display channel: second DISPLAY_INIT");
+            return false;
+        }
+        dcc_start(dcc, &m);
+        return true;
+    case SPICE_MSGC_DISPLAY_PREFERRED_COMPRESSION:
+        /* Kept for when encoders land; images go as raw bitmaps today. */
+        dcc->preferred_compression = m.u.preferred_compression.image_compression;
+        return true;
+    case SPICE_MSGC_DISPLAY_STREAM_REPORT:
+    case SPICE_MSGC_DISPLAY_GL_DRAW_DONE:
+    case SPICE_MSGC_DISPLAY_PREFERRED_VIDEO_CODEC_TYPE:
+        /* No streams and no GL scanout are ever started. */
+        return true;
+    default:
+        return true;
+    }
+}

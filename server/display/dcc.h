@@ -1,0 +1,144 @@
+/* Internals of the display channel shared by its files:
+ *   display-channel.c  channel object, connect, worker events, surfaces
+ *   dcc.c              per-client state, start sequence, pipe policy, damage
+ *   dcc-draw.c         draw operations: copy from RedDrawable, marshal
+ *   dcc-cache.c        per-client pixmap cache accounting
+ *
+ * Threading: everything here is used on the worker thread only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+#include <pixman.h>
+
+#include "common/wire/display-marshal.h"
+#include "server/channel/channel.h"
+#include "server/display/display-channel.h"
+
+/* ---- pixmap cache (dcc-cache.c) ---- */
+
+/* Evictions one add may cause at most (bounds an INVAL_LIST). */
+#define PIXMAP_CACHE_MAX_EVICT 1024u
+/* Largest cache a client may ask for, in pixels (spice-gtk: 20 M). */
+#define PIXMAP_CACHE_MAX_PIXELS (INT64_C(1) << 30)
+
+typedef struct PixmapCacheItem PixmapCacheItem;
+
+/* The server's model of one client's image cache: ids the client holds
+ * (added with CACHE_ME and not yet invalidated), sized in pixels. */
+typedef struct PixmapCache {
+    GHashTable *items;              /* uint64 id -> PixmapCacheItem*, owned */
+    GQueue lru;                     /* PixmapCacheItem*, head = least recently used */
+    int64_t capacity;               /* pixels, from DISPLAY_INIT; <= 0 = no cache */
+    int64_t used;                   /* pixels */
+    uint64_t hits, adds, evictions;
+} PixmapCache;
+
+void pixmap_cache_init(PixmapCache *c);
+void pixmap_cache_fini(PixmapCache *c);
+/* Forgets everything (the client was told INVAL_ALL_PIXMAPS) and takes a
+ * new capacity. */
+void pixmap_cache_reset(PixmapCache *c, int64_t capacity);
+/* A hit marks id used by message `serial` (not evictable while that
+ * message is built) and most recently used. */
+bool pixmap_cache_lookup(PixmapCache *c, uint64_t id, uint64_t serial);
+/* Adds id (pixels large) for message `serial`, evicting least recently used
+ * ids not used by `serial`; evicted ids are appended to evicted (uint64).
+ * Returns false (nothing changed) when it cannot fit. */
+bool pixmap_cache_add(PixmapCache *c, uint64_t id, int64_t pixels, uint64_t serial,
+                      GArray *evicted);
+
+/* ---- draw operations (dcc-draw.c) ---- */
+
+#define DRAW_OP_MAX_IMAGES 4
+
+/* A guest drawable turned into a wire draw, with every byte it needs
+ * copied (no guest memory referenced). Shared by the pipes of all clients
+ * (refcounted, worker thread). */
+typedef struct DisplayDrawOp {
+    int refs;
+    size_t bytes;                   /* host memory held, charged to each pipe */
+    uint32_t surface_id;
+    pixman_region32_t region;       /* pixels it writes */
+    WireDraw draw;                  /* pointers into the storage below */
+    uint32_t n_images;
+    WireImage *images[DRAW_OP_MAX_IMAGES];      /* owned, with their data */
+    const WireImage **slots[DRAW_OP_MAX_IMAGES];/* where in draw each image is referenced */
+    uint32_t n_src_surfaces;
+    uint32_t src_surfaces[DRAW_OP_MAX_IMAGES];  /* surfaces read as SURFACE images */
+    GPtrArray *storage;             /* owned blocks (g_free) */
+} DisplayDrawOp;
+
+/* Builds an op from a drawable; NULL when it cannot be expressed as a wire
+ * draw (the caller falls back to sending the area as an image). */
+DisplayDrawOp *display_draw_op_new(const RedDrawable *red, const pixman_region32_t *region);
+DisplayDrawOp *display_draw_op_ref(DisplayDrawOp *op);
+void display_draw_op_unref(DisplayDrawOp *op);
+
+/* ---- channel and clients ---- */
+
+typedef struct DisplaySurfaceInfo {
+    bool live;
+    bool primary;
+    uint32_t width, height, format;
+} DisplaySurfaceInfo;
+
+typedef struct DisplayChannel {
+    RedChannel base;                /* first: RedChannel* casts */
+    DisplayChannelHost host;
+    GHashTable *surfaces;           /* uint32 id -> DisplaySurfaceInfo*, owned */
+    bool guest_heads_set;           /* a guest monitors config is in effect */
+    uint32_t n_heads;
+    DisplayHead heads[DISPLAY_MAX_HEADS];
+    uint32_t max_allowed;
+} DisplayChannel;
+
+typedef enum DccMode {
+    DCC_WAIT_INIT,                  /* SET_ACK sent, waiting for DISPLAY_INIT */
+    DCC_DRAW,                       /* draw operations go into the pipe */
+    DCC_DAMAGE,                     /* behind: only damage accumulates */
+} DccMode;
+
+typedef struct DisplayChannelClient {
+    RedChannelClient base;          /* first */
+    DisplayChannel *dc;
+    DccMode mode;
+    RedTimer *init_timer;           /* until DISPLAY_INIT */
+    bool start_pending;             /* MONITORS_CONFIG + MARK after the first damage */
+    GHashTable *client_surfaces;    /* uint32 id set: surfaces created on the client */
+    GHashTable *damage;             /* uint32 id -> pixman_region32_t*, owned */
+    PixmapCache cache;              /* changed at marshal time only */
+    uint64_t msg_serial;            /* counts marshalled draws (cache pinning) */
+    GArray *evicted;                /* uint64 scratch for one message */
+    uint8_t preferred_compression;
+    uint64_t drops, damage_bands;   /* statistics */
+} DisplayChannelClient;
+
+static inline DisplayChannel *display_channel_from(RedChannel *c)
+{
+    g_assert(display_channel_is(c));
+    return (DisplayChannel *)c;
+}
+
+/* dcc.c */
+void dcc_on_connect(DisplayChannelClient *dcc);
+bool dcc_handle_message(RedChannelClient *rcc, uint16_t type, uint32_t size, const uint8_t *body);
+void dcc_on_disconnect(RedChannelClient *rcc);
+void dcc_on_pipe_drained(RedChannelClient *rcc);
+void dcc_surface_create(DisplayChannelClient *dcc, uint32_t id, const DisplaySurfaceInfo *s);
+void dcc_surface_destroy(DisplayChannelClient *dcc, uint32_t id);
+void dcc_draw(DisplayChannelClient *dcc, DisplayDrawOp *op, uint32_t surface_id,
+              const pixman_region32_t *region);
+void dcc_monitors_config(DisplayChannelClient *dcc);
+void dcc_reset_cache(DisplayChannelClient *dcc);
+size_t dcc_queued_bytes(const DisplayChannelClient *dcc);
+bool dcc_has_surface(const DisplayChannelClient *dcc, uint32_t id);
+/* dcc-draw.c: queues op for dcc (a pipe item holding a reference). */
+void dcc_queue_draw_op(DisplayChannelClient *dcc, DisplayDrawOp *op);
+/* dcc-draw.c: the op held by a DCC_ITEM_DRAW pipe item (borrowed). */
+DisplayDrawOp *dcc_draw_item_op(RedPipeItem *item);
+/* Kind of pipe items holding a draw op (for dropping). */
+#define DCC_ITEM_DRAW 1
+#define DCC_ITEM_DAMAGE 2
