@@ -329,7 +329,8 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
             bench_result_fail(res, "the emulated guest made %" G_GUINT64_FORMAT " device errors",
                               s1.guest_bugs);
         }
-        if (m[M_DRAWABLES] == 0 && (cfg->workloads & ~(1u << WL_CURSOR))) {
+        const unsigned no_draws = (1u << WL_CURSOR) | (1u << WL_S3);
+        if (m[M_DRAWABLES] == 0 && (cfg->workloads & ~no_draws)) {
             bench_result_fail(res, "the server accepted no drawable");
         }
         if ((cfg->workloads & (1u << WL_CURSOR)) && m[M_CURSOR_CMDS] == 0) {

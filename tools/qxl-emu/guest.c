@@ -567,6 +567,16 @@ bool qxl_guest_idle(QxlGuest *g, int64_t us)
     return qxl_guest_collect(g, NULL);
 }
 
+bool qxl_guest_flush_release(QxlGuest *g)
+{
+    /* Make room first: QEMU refuses (guest bug) to flush into a full ring. */
+    if (!qxl_guest_collect(g, NULL)) {
+        return false;
+    }
+    qxl_emu_io_write(g->emu, QXL_IO_FLUSH_RELEASE, 0);
+    return qxl_guest_collect(g, NULL);
+}
+
 bool qxl_guest_teardown(QxlGuest *g)
 {
     if (g->error || !qxl_guest_async_wait(g, NULL) || !qxl_guest_wait_rings_empty(g)) {
@@ -579,8 +589,7 @@ bool qxl_guest_teardown(QxlGuest *g)
         g->emu->api->spice_qxl_reset_cursor(&g->emu->qxl);
         g->primary = false;
     }
-    qxl_emu_io_write(g->emu, QXL_IO_FLUSH_RELEASE, 0);
-    if (!qxl_guest_collect(g, NULL)) {
+    if (!qxl_guest_flush_release(g)) {
         return false;
     }
     if (g->monitors_off) {

@@ -113,6 +113,9 @@ void qxl_guest_io(QxlGuest *g, uint32_t port, uint32_t val);
 /* Pops the release ring and frees what it names; returns false only on
  * accounting errors.  *freed (optional) gets the number of commands freed. */
 bool qxl_guest_collect(QxlGuest *g, unsigned *freed);
+/* QXL_IO_FLUSH_RELEASE between two collects: the device pushes its
+ * partial release list, the guest frees it. */
+bool qxl_guest_flush_release(QxlGuest *g);
 /* Waits until the server has taken every command off both rings. */
 bool qxl_guest_wait_rings_empty(QxlGuest *g);
 /* Runs the GMainContext for `us` microseconds while collecting releases
