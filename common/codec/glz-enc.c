@@ -1,0 +1,348 @@
+/* GLZ dictionary and encoder.
+ *
+ * The dictionary keeps, per image still in the client's window, a copy of
+ * its pixels as 32-bit keys (0x00RRGGBB, what the client's RGB pass holds)
+ * plus the alpha bytes of RGBA images. Pixels get global positions that only
+ * grow, so one hash table of positions serves every image: a candidate older
+ * than the window head is stale, anything else is found by a binary search
+ * over the (few) images. Locking: `lock` covers everything in the struct;
+ * glz_encode holds it for the whole image so ids, window and hash move
+ * together. */
+#include <string.h>
+#include <glib.h>
+
+#include "common/codec/glz-codec.h"
+#include "common/codec/lz-codec.h"
+
+#define GLZ_HASH_BITS 16
+#define GLZ_MAX_OFS ((1u << 25) - 1)       /* pixel offset field: 25 bits */
+#define GLZ_MAX_COPY 32
+
+typedef struct {
+    uint64_t id;
+    uint64_t gbase;            /* global position of pixel 0 */
+    uint32_t n;                /* pixels */
+    uint32_t *keys;            /* owned */
+    uint8_t *alpha;            /* owned, RGBA images only */
+} GlzImg;
+
+struct GlzDictionary {
+    gint ref;
+    GMutex lock;
+    uint32_t window;           /* pixels */
+    GlzImg *imgs;              /* owned ring, oldest at head */
+    uint32_t head, count, cap;
+    uint64_t pixels;           /* sum of n over the ring */
+    uint64_t next_id, next_gbase;
+    uint64_t *htab;            /* owned: RGB pass, global position + 1 (0 = empty) */
+    uint64_t *atab;            /* owned: alpha pass */
+};
+
+GlzDictionary *glz_dictionary_new(uint32_t window_pixels)
+{
+    GlzDictionary *d = g_new0(GlzDictionary, 1);
+    d->ref = 1;
+    g_mutex_init(&d->lock);
+    d->window = window_pixels;
+    d->cap = 16;
+    d->imgs = g_new0(GlzImg, d->cap);
+    d->htab = g_new0(uint64_t, 1u << GLZ_HASH_BITS);
+    d->atab = g_new0(uint64_t, 1u << GLZ_HASH_BITS);
+    return d;
+}
+
+GlzDictionary *glz_dictionary_ref(GlzDictionary *d)
+{
+    g_atomic_int_inc(&d->ref);
+    return d;
+}
+
+static GlzImg *img_at(GlzDictionary *d, uint32_t k)
+{
+    return &d->imgs[(d->head + k) % d->cap];
+}
+
+static void evict_oldest(GlzDictionary *d)
+{
+    GlzImg *im = img_at(d, 0);
+    d->pixels -= im->n;
+    g_free(im->keys);
+    g_free(im->alpha);
+    memset(im, 0, sizeof(*im));
+    d->head = (d->head + 1) % d->cap;
+    d->count--;
+}
+
+void glz_dictionary_unref(GlzDictionary *d)
+{
+    if (!d || !g_atomic_int_dec_and_test(&d->ref)) {
+        return;
+    }
+    while (d->count) {
+        evict_oldest(d);
+    }
+    g_free(d->imgs);
+    g_free(d->htab);
+    g_free(d->atab);
+    g_mutex_clear(&d->lock);
+    g_free(d);
+}
+
+void glz_dictionary_reset(GlzDictionary *d)
+{
+    g_mutex_lock(&d->lock);
+    while (d->count) {
+        evict_oldest(d);
+    }
+    /* positions keep growing, so old hash entries fall below any future head */
+    g_mutex_unlock(&d->lock);
+}
+
+uint32_t glz_dictionary_window(const GlzDictionary *d)
+{
+    return d->window;
+}
+
+uint64_t glz_dictionary_next_id(GlzDictionary *d)
+{
+    g_mutex_lock(&d->lock);
+    uint64_t id = d->next_id;
+    g_mutex_unlock(&d->lock);
+    return id;
+}
+
+bool glz_can_encode(const GlzDictionary *d, const CodecImage *img)
+{
+    return d && codec_image_valid(img) && img->fmt != SPICE_BITMAP_FMT_8BIT &&
+           (uint64_t)img->width * img->height < d->window;
+}
+
+/* The image holding global position g (which is >= the window head). */
+static GlzImg *find_img(GlzDictionary *d, uint64_t g)
+{
+    uint32_t lo = 0, hi = d->count;
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (img_at(d, mid)->gbase <= g) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    GlzImg *im = img_at(d, lo);
+    return g - im->gbase < im->n ? im : NULL;
+}
+
+static inline uint32_t hash2(uint32_t a, uint32_t b)
+{
+    return ((a * 2654435761u) ^ (b * 2246822519u)) >> (32 - GLZ_HASH_BITS);
+}
+
+typedef enum { GLIT_RGB, GLIT_RGB16, GLIT_ALPHA } GlzLit;
+
+static void put_literals(CodecBuf *out, const uint32_t *k, uint32_t from, uint32_t to, GlzLit kind)
+{
+    while (from < to) {
+        uint32_t cnt = MIN(to - from, (uint32_t)GLZ_MAX_COPY);
+        codec_buf_reserve(out, 1 + 3 * (size_t)cnt);
+        uint8_t *p = out->data + out->len;
+        *p++ = (uint8_t)(cnt - 1);
+        for (uint32_t i = from; i < from + cnt; i++) {
+            uint32_t v = k[i];
+            if (kind == GLIT_RGB) {
+                *p++ = (uint8_t)v;
+                *p++ = (uint8_t)(v >> 8);
+                *p++ = (uint8_t)(v >> 16);
+            } else if (kind == GLIT_RGB16) {
+                uint32_t v16 = ((v >> 19) & 0x1f) << 10 | ((v >> 11) & 0x1f) << 5 | ((v >> 3) & 0x1f);
+                *p++ = (uint8_t)(v16 >> 8);
+                *p++ = (uint8_t)v16;
+            } else {
+                *p++ = (uint8_t)v;
+            }
+        }
+        out->len = (size_t)(p - out->data);
+        from += cnt;
+    }
+}
+
+/* Match of len pixels: within this image (image_dist 0, ofs = distance - 1)
+ * or at pixel ofs of the image image_dist ids back. */
+static void put_match(CodecBuf *out, uint32_t len, uint32_t bias, uint64_t image_dist, uint32_t ofs)
+{
+    uint32_t code = len - bias;
+    bool long_ofs = ofs >= (1u << 12);
+
+    codec_buf_reserve(out, 10 + code / 255);
+    codec_buf_put_u8(out, (uint8_t)(MIN(code, 7u) << 5 | (long_ofs ? 0x10 : 0) | (ofs & 0xf)));
+    if (code >= 7) {
+        uint32_t rem = code - 7;
+        for (; rem >= 255; rem -= 255) {
+            codec_buf_put_u8(out, 255);
+        }
+        codec_buf_put_u8(out, (uint8_t)rem);
+    }
+    codec_buf_put_u8(out, (uint8_t)(ofs >> 4));
+    if (!long_ofs) {
+        unsigned nb = image_dist < (1u << 6) ? 0 : image_dist < (1u << 14) ? 1 :
+                      image_dist < (1u << 22) ? 2 : 3;
+        codec_buf_put_u8(out, (uint8_t)(nb << 6 | (image_dist & 0x3f)));
+        for (unsigned i = 0; i < nb; i++) {
+            codec_buf_put_u8(out, (uint8_t)(image_dist >> (6 + 8 * i)));
+        }
+    } else {
+        bool very_long = ofs >= (1u << 17);
+        unsigned nb = image_dist == 0 ? 0 : image_dist < (1u << 8) ? 1 :
+                      image_dist < (1u << 16) ? 2 : 3;
+        codec_buf_put_u8(out, (uint8_t)(nb << 6 | (very_long ? 0x20 : 0) | ((ofs >> 12) & 0x1f)));
+        for (unsigned i = 0; i < nb; i++) {
+            codec_buf_put_u8(out, (uint8_t)(image_dist >> (8 * i)));
+        }
+        if (very_long) {
+            codec_buf_put_u8(out, (uint8_t)(ofs >> 17));
+        }
+    }
+}
+
+/* One pass (RGB keys or alpha bytes as keys) of image `cur`. */
+static void glz_pass(GlzDictionary *d, GlzImg *cur, const uint32_t *k, GlzLit kind,
+                     uint64_t *tab, CodecBuf *out)
+{
+    uint32_t bias = kind == GLIT_RGB ? 0 : kind == GLIT_RGB16 ? 1 : 2;
+    uint32_t min_len = kind == GLIT_ALPHA ? 3 : 2;
+    uint32_t n = cur->n, lit = 0, i = 0;
+    uint64_t head = img_at(d, 0)->gbase;
+
+    while (i < n) {
+        if (i > 0 && k[i] == k[i - 1]) {
+            uint32_t r = 1;
+            while (i + r < n && k[i + r] == k[i - 1]) {
+                r++;
+            }
+            if (r >= min_len) {
+                put_literals(out, k, lit, i, kind);
+                put_match(out, r, bias, 0, 0);
+                i += r;
+                lit = i;
+                continue;
+            }
+        }
+        if (i + 1 < n) {
+            uint32_t h = hash2(k[i], k[i + 1]);
+            uint64_t cand = tab[h];
+            uint64_t g = cur->gbase + i;
+            tab[h] = g + 1;
+            if (cand > head && cand - 1 < g) {
+                cand--;
+                GlzImg *ref = cand >= cur->gbase ? cur : find_img(d, cand);
+                uint32_t idx = ref ? (uint32_t)(cand - ref->gbase) : 0;
+                uint32_t len = 0;
+                if (ref == cur) {
+                    if (i - idx - 1 <= GLZ_MAX_OFS) {
+                        while (i + len < n && k[idx + len] == k[i + len]) {
+                            len++;
+                        }
+                    }
+                } else if (ref && idx <= GLZ_MAX_OFS && cur->id - ref->id < (1u << 22)) {
+                    /* a reference may not run past the end of its image */
+                    uint32_t lim = MIN(n - i, ref->n - idx);
+                    if (kind != GLIT_ALPHA) {
+                        while (len < lim && ref->keys[idx + len] == k[i + len]) {
+                            len++;
+                        }
+                    } else if (ref->alpha) {
+                        while (len < lim && ref->alpha[idx + len] == k[i + len]) {
+                            len++;
+                        }
+                    }
+                }
+                if (len >= min_len) {
+                    put_literals(out, k, lit, i, kind);
+                    if (ref == cur) {
+                        put_match(out, len, bias, 0, i - idx - 1);
+                    } else {
+                        put_match(out, len, bias, cur->id - ref->id, idx);
+                    }
+                    i += len;
+                    lit = i;
+                    continue;
+                }
+            }
+        }
+        i++;
+    }
+    put_literals(out, k, lit, n, kind);
+}
+
+bool glz_encode(GlzDictionary *d, const CodecImage *img, CodecBuf *out)
+{
+    if (!glz_can_encode(d, img)) {
+        return false;
+    }
+    uint32_t n = img->width * img->height;
+    uint32_t type, bpp;
+    GlzLit kind = GLIT_RGB;
+    switch (img->fmt) {
+    case SPICE_BITMAP_FMT_16BIT:
+        type = LZ_TYPE_RGB16, bpp = 2, kind = GLIT_RGB16;
+        break;
+    case SPICE_BITMAP_FMT_24BIT:
+        type = LZ_TYPE_RGB24, bpp = 3;
+        break;
+    case SPICE_BITMAP_FMT_32BIT:
+        type = LZ_TYPE_RGB32, bpp = 4;
+        break;
+    default:
+        type = LZ_TYPE_RGBA, bpp = 4;
+        break;
+    }
+    /* copy before taking the lock: the dictionary owns its pixels */
+    uint32_t *keys = g_new(uint32_t, n);
+    uint8_t *alpha = type == LZ_TYPE_RGBA ? g_new(uint8_t, n) : NULL;
+    lz_image_keys(img, keys, alpha);
+
+    g_mutex_lock(&d->lock);
+    while (d->count && d->pixels + n > d->window) {
+        evict_oldest(d);
+    }
+    if (d->count == d->cap) {
+        GlzImg *grown = g_new0(GlzImg, d->cap * 2);
+        for (uint32_t k = 0; k < d->count; k++) {
+            grown[k] = *img_at(d, k);
+        }
+        g_free(d->imgs);
+        d->imgs = grown;
+        d->head = 0;
+        d->cap *= 2;
+    }
+    GlzImg *cur = img_at(d, d->count);
+    *cur = (GlzImg){ .id = d->next_id++, .gbase = d->next_gbase, .n = n,
+                     .keys = keys, .alpha = alpha };
+    d->next_gbase += n;
+    d->count++;
+    d->pixels += n;
+
+    codec_buf_put_u32be(out, LZ_MAGIC);
+    codec_buf_put_u32be(out, LZ_VERSION);
+    codec_buf_put_u8(out, (uint8_t)(type | (img->top_down ? 1u << 4 : 0)));
+    codec_buf_put_u32be(out, img->width);
+    codec_buf_put_u32be(out, img->height);
+    codec_buf_put_u32be(out, img->width * bpp);
+    codec_buf_put_u32be(out, (uint32_t)(cur->id >> 32));
+    codec_buf_put_u32be(out, (uint32_t)cur->id);
+    codec_buf_put_u32be(out, (uint32_t)(cur->id - img_at(d, 0)->id));
+
+    codec_buf_reserve(out, (size_t)n);
+    glz_pass(d, cur, keys, kind, d->htab, out);
+    if (alpha) {
+        /* the alpha pass matches on alpha bytes widened to keys */
+        uint32_t *ak = g_new(uint32_t, n);
+        for (uint32_t k = 0; k < n; k++) {
+            ak[k] = alpha[k];
+        }
+        glz_pass(d, cur, ak, GLIT_ALPHA, d->atab, out);
+        g_free(ak);
+    }
+    g_mutex_unlock(&d->lock);
+    return true;
+}
