@@ -55,7 +55,6 @@ typedef struct BenchConfig {
     int result_fd;          /* child mode: write key/value results here, or -1 */
     double timeout_s;       /* bound for every wait and every server call */
     uint32_t width, height; /* initial primary */
-    const char *argv0;      /* for re-executing ourselves */
 } BenchConfig;
 
 typedef struct BenchResult {

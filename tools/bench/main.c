@@ -51,7 +51,6 @@ int main(int argc, char **argv)
         .timeout_s = 10,
         .width = 1024,
         .height = 768,
-        .argv0 = argv[0],
     };
     int progress = -1;
     bool quiet = false;
