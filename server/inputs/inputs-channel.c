@@ -208,9 +208,15 @@ static bool inputs_handle_message(RedChannelClient *rcc, uint16_t type, uint32_t
 
 static void inputs_connect(RedChannel *channel, RedClient *client, RedLink *link)
 {
+    bool secure = link->stream && link->stream->is_tls;
     RedChannelClient *rcc = red_channel_client_new(channel, client, link);
     if (!rcc) {
         return;
+    }
+    if (!secure) {
+        /* as upstream: keystrokes in the clear are worth telling the user */
+        main_channel_notify(channel->reds, client, SPICE_NOTIFY_SEVERITY_WARN,
+                            SPICE_NOTIFY_VISIBILITY_HIGH, "keyboard channel is insecure");
     }
     send_modifiers(rcc, SPICE_MSG_INPUTS_INIT, kbd_leds(channel->reds));
 }

@@ -23,6 +23,10 @@ typedef struct MainChannel {
 
 typedef struct MainChannelClient {
     RedChannelClient base;
+    RedTimer *ping_timer;            /* owned: next periodic PING */
+    uint32_t ping_id;                /* id of the last PING sent */
+    uint32_t ping_waiting;           /* id whose PONG is awaited, 0 = none */
+    int64_t latency_us;              /* last measured round trip, -1 = none */
     bool channels_attached;          /* ATTACH_CHANNELS seen: announce new ones */
     bool agent_started;              /* AGENT_START seen */
     uint32_t agent_send_tokens;      /* AGENT_DATA we may still send it */
@@ -133,6 +137,114 @@ static void send_u32_msg(RedChannelClient *rcc, uint16_t type, uint32_t v)
     red_channel_client_send_raw(rcc, type, body, sizeof(body));
 }
 
+/* --- PING / PONG --- */
+
+typedef struct PingItem {
+    RedPipeItem base;
+    uint32_t id;
+} PingItem;
+
+static uint16_t ping_marshal(RedChannelClient *rcc, RedPipeItem *item, WireWriter *w)
+{
+    /* stamped when it reaches the socket, so queueing time is not counted */
+    wire_put_u32(w, ((PingItem *)item)->id);
+    wire_put_u64(w, (uint64_t)g_get_monotonic_time());
+    return SPICE_MSG_PING;
+}
+
+static const RedPipeItemOps ping_item_ops = {
+    .marshal = ping_marshal,
+};
+
+static void push_ping(MainChannelClient *mcc)
+{
+    PingItem *item = g_new0(PingItem, 1);
+    item->base.ops = &ping_item_ops;
+    item->base.size = 32;
+    item->id = ++mcc->ping_id;
+    if (item->id == 0) {
+        item->id = ++mcc->ping_id;   /* 0 means "none waiting" */
+    }
+    mcc->ping_waiting = item->id;
+    red_channel_client_pipe_add(&mcc->base, &item->base);
+}
+
+static void ping_timer_cb(void *opaque)
+{
+    MainChannelClient *mcc = opaque;
+    if (mcc->base.dead) {
+        return;
+    }
+    /* re-armed first: pushing may fail the write and free mcc */
+    red_timer_start(mcc->ping_timer, MAIN_PING_INTERVAL_MS);
+    /* one PING in flight at a time: a client that does not answer is not
+     * flooded, and the next interval tries again */
+    if (mcc->ping_waiting == 0) {
+        push_ping(mcc);
+    }
+}
+
+static void main_on_pong(RedChannelClient *rcc, uint32_t id, uint64_t timestamp)
+{
+    MainChannelClient *mcc = mcc_of(rcc);
+    int64_t now = g_get_monotonic_time();
+
+    if (id == 0 || id != mcc->ping_waiting) {
+        /* late or foreign PONG (spice-gtk echoes whatever it got): ignore */
+        red_debug("main: PONG %u not awaited (waiting for %u)", id, mcc->ping_waiting);
+        return;
+    }
+    mcc->ping_waiting = 0;
+    if (timestamp > (uint64_t)now) {
+        red_client_bug("main channel: PONG %u carries a timestamp from the future", id);
+        return;
+    }
+    mcc->latency_us = now - (int64_t)timestamp;
+    red_debug("main: session %u round trip %" G_GINT64_FORMAT " us (PONG %u)",
+              rcc->client->connection_id, mcc->latency_us, id);
+}
+
+/* --- NOTIFY --- */
+
+static void send_notify(RedChannelClient *rcc, uint32_t severity, uint32_t visibility,
+                        const char *text)
+{
+    WireWriter w;
+    size_t len = strlen(text);
+
+    if (len > MAIN_NOTIFY_MAX_TEXT) {
+        len = MAIN_NOTIFY_MAX_TEXT;
+    }
+    wire_writer_init(&w);
+    wire_put_u64(&w, (uint64_t)g_get_monotonic_time() * 1000);   /* ns, as upstream */
+    wire_put_u32(&w, severity);
+    wire_put_u32(&w, visibility);
+    wire_put_u32(&w, severity == SPICE_NOTIFY_SEVERITY_INFO ? SPICE_INFO_GENERAL
+                                                            : SPICE_WARN_GENERAL);
+    wire_put_u32(&w, (uint32_t)len);
+    wire_put_bytes(&w, text, len);
+    wire_put_u8(&w, 0);              /* upstream sends the NUL after message_len bytes */
+    red_channel_client_send_raw(rcc, SPICE_MSG_NOTIFY, w.data, w.len);
+    wire_writer_clear(&w);
+}
+
+void main_channel_notify(RedsState *reds, RedClient *client, uint32_t severity,
+                         uint32_t visibility, const char *text)
+{
+    MainChannel *mc = main_channel_of(reds);
+    if (!mc || !text) {
+        return;
+    }
+    g_return_if_fail(severity <= SPICE_NOTIFY_SEVERITY_ERROR);
+    g_return_if_fail(visibility <= SPICE_NOTIFY_VISIBILITY_HIGH);
+    for (GList *l = mc->base.clients; l; l = l->next) {
+        RedChannelClient *rcc = l->data;
+        if (!client || rcc->client == client) {
+            send_notify(rcc, severity, visibility, text);
+        }
+    }
+}
+
 static void main_connect(RedChannel *channel, RedClient *client, RedLink *link)
 {
     RedsState *reds = channel->reds;
@@ -143,8 +255,16 @@ static void main_connect(RedChannel *channel, RedClient *client, RedLink *link)
     MainChannelClient *mcc = mcc_of(rcc);
     mcc->agent_recv_tokens = MAIN_AGENT_CLIENT_TOKENS;
     client->main_rcc = rcc;
+    mcc->latency_us = -1;
     send_init(reds, rcc);
     send_name_uuid(reds, rcc);
+    mcc->ping_timer = red_timer_add(channel->loop, ping_timer_cb, mcc);
+    red_timer_start(mcc->ping_timer, MAIN_PING_INTERVAL_MS);
+    if (!rcc->stream->is_unix) {
+        /* a first round trip right away, like upstream's net test (which
+         * also skips unix sockets); then one per interval */
+        push_ping(mcc);
+    }
 }
 
 static void handle_mouse_mode_request(RedsState *reds, uint16_t mode)
@@ -222,6 +342,8 @@ static void main_on_disconnect(RedChannelClient *rcc)
     MainChannelClient *mcc = mcc_of(rcc);
     MainChannel *mc = rcc->channel->priv;
 
+    red_timer_remove(mcc->ping_timer);
+    mcc->ping_timer = NULL;
     if (mcc->agent_started) {
         red_agent_client_gone(mc->agent, rcc);
     }
@@ -241,6 +363,7 @@ static const RedChannelOps main_channel_ops = {
     .connect = main_connect,
     .handle_message = main_handle_message,
     .on_disconnect = main_on_disconnect,
+    .on_pong = main_on_pong,
     .destroy = main_destroy,
 };
 

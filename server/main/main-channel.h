@@ -22,6 +22,12 @@ typedef struct RedChannelClient RedChannelClient;
  * write queue drains). */
 #define MAIN_AGENT_TOKEN_BATCH 5
 
+/* Interval between PINGs on each main channel client (upstream's idle
+ * ping interval). A first PING follows MAIN_INIT at once on TCP/TLS. */
+#define MAIN_PING_INTERVAL_MS 15000
+/* Longest NOTIFY text sent; longer texts are cut. */
+#define MAIN_NOTIFY_MAX_TEXT 1024
+
 /* Main loop: creates the main channel on reds->loop (not registered; the
  * caller registers it). Owned by reds; freed by its ops->destroy. */
 RedChannel *main_channel_new(RedsState *reds);
@@ -39,6 +45,13 @@ void main_channel_agent_state(RedsState *reds, bool connected);
 /* Main loop: sends MOUSE_MODE {supported, current} from reds state to every
  * main client. */
 void main_channel_push_mouse_mode(RedsState *reds);
+
+/* Main loop: sends a NOTIFY {severity SPICE_NOTIFY_SEVERITY_*, visibility
+ * SPICE_NOTIFY_VISIBILITY_*, text} to the main channel of client, or of
+ * every client when client is NULL. text is copied (cut at
+ * MAIN_NOTIFY_MAX_TEXT bytes). */
+void main_channel_notify(RedsState *reds, RedClient *client, uint32_t severity,
+                         uint32_t visibility, const char *text);
 
 /* Main loop: the agent route owned by the main channel (borrowed; NULL
  * before main_channel_new). */

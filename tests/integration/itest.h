@@ -1,0 +1,117 @@
+/* Shared helpers of the integration tests: bounded waits on the default
+ * GMainContext, log capture of the server's "Spice" domain, a
+ * spice-client-glib session wrapper and a raw SPICE client that speaks the
+ * link handshake (RSA-OAEP ticket) and mini-header messages itself.
+ *
+ * Threading: everything runs on the test's one thread, which also runs the
+ * server (tools/embedder/core-loop.h over the default context). Every wait
+ * iterates that context, so the server makes progress while we wait. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+#include <spice-client.h>
+#include <spice.h>
+
+/* Bound on any single wait. */
+#define IT_WAIT_MS 10000
+
+gboolean it_wait_timeout_cb(gpointer data);
+
+/* Iterates the default context until cond holds or ms pass; evaluates to
+ * cond. */
+#define IT_WAIT_FOR(cond, ms) ({                                          \
+        bool timed_out_ = false;                                          \
+        guint id_ = g_timeout_add((ms), it_wait_timeout_cb, &timed_out_); \
+        while (!(cond) && !timed_out_) {                                  \
+            g_main_context_iteration(NULL, TRUE);                         \
+        }                                                                 \
+        if (!timed_out_) {                                                \
+            g_source_remove(id_);                                         \
+        }                                                                 \
+        (cond);                                                           \
+    })
+
+/* A loopback TCP port that was free a moment ago. */
+int it_free_port(void);
+
+/* Installs the "Spice" log capture (each message is kept; warnings are
+ * printed too) and a GTest fatal handler that tolerates "client bug:" and
+ * "config:" lines, which the tests provoke on purpose. Call at the start
+ * of every test case (GTest resets the fatal handler per case). */
+void it_log_setup(void);
+/* Number of captured messages containing every one of the given substrings
+ * (NULL-terminated list). */
+guint it_log_count(const char *first, ...) G_GNUC_NULL_TERMINATED;
+void it_log_clear(void);
+
+/* The deprecated getter is the only public way to count sessions. */
+int it_num_clients(SpiceServer *s);
+
+/* ---- spice-client-glib session ---- */
+
+typedef struct ItClient {
+    SpiceSession *session;
+    SpiceMainChannel *main;          /* borrowed from the session */
+    SpiceInputsChannel *inputs;
+    int main_event;                  /* last SpiceChannelEvent on main */
+    int inputs_event;
+    int inputs_opened;               /* times inputs reached OPENED */
+    bool connect_inputs;             /* connect inputs when listed */
+} ItClient;
+
+/* Prepares a session (not connected); set properties on c->session, then
+ * call it_client_start(). */
+void it_client_init(ItClient *c);
+void it_client_start(ItClient *c);
+/* Disconnects, waits for the channels to go, frees the session. */
+void it_client_free(ItClient *c);
+
+/* ---- raw client (mini header, noauth or ticket) ---- */
+
+typedef struct ItRaw {
+    int fd;                          /* non-blocking; -1 = closed */
+    uint32_t connection_id;          /* main: from MAIN_INIT */
+} ItRaw;
+
+/* Connects to 127.0.0.1:port and links (type, id) with the password
+ * ("" when the server has noauth). Advertises MINI_HEADER and the given
+ * channel caps (may be 0/NULL). Returns the SpiceLinkErr result, or -1
+ * on an I/O failure. On OK the stream is ready for messages. */
+int it_raw_link(ItRaw *r, int port, uint32_t connection_id, uint8_t type, uint8_t id,
+                const char *password, const uint32_t *caps, uint32_t num_caps);
+/* Sends raw bytes (blocking on a full socket only in short bursts). */
+bool it_raw_send(ItRaw *r, const void *data, size_t len);
+/* Sends one mini-header message. */
+bool it_raw_send_msg(ItRaw *r, uint16_t type, const void *body, uint32_t len);
+/* Receives one mini-header message into *body (replaced); false on close
+ * or timeout. */
+bool it_raw_recv_msg(ItRaw *r, uint16_t *type, GByteArray *body, int timeout_ms);
+/* Receives messages until one of `type` arrives (others are skipped). */
+bool it_raw_recv_type(ItRaw *r, uint16_t type, GByteArray *body, int timeout_ms);
+/* True once the server closed the connection within timeout_ms (data
+ * still arriving is discarded). */
+bool it_raw_wait_closed(ItRaw *r, int timeout_ms);
+void it_raw_close(ItRaw *r);
+/* Links a raw main channel and reads MAIN_INIT (sets connection_id). */
+bool it_raw_main(ItRaw *r, int port);
+
+/* ---- input instances that record what arrives ---- */
+
+extern GByteArray *it_scans;         /* push_scan_freg bytes; created on demand */
+extern GArray *it_mouse_events;      /* ItMouseEvent */
+extern SpiceKbdInstance it_kbd;
+extern SpiceMouseInstance it_mouse;
+
+typedef struct ItMouseEvent {
+    char kind;                       /* 'm' motion, 'b' buttons */
+    int dx, dy, dz;
+    uint32_t buttons;
+} ItMouseEvent;
+
+/* Adds it_kbd and it_mouse to s (clearing the records); remove with
+ * it_inputs_remove() before spice_server_destroy. */
+void it_inputs_add(SpiceServer *s);
+void it_inputs_remove(void);
