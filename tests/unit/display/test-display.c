@@ -1,0 +1,621 @@
+/* Display/cursor channel unit tests: marshaller byte layouts
+ * (spice-reference.md 4.3-4.8, 5.1), the display client-message table, the
+ * pixmap cache accounting, and the pipe policy against a client on a
+ * socketpair that this test decodes itself (draw-util.c): a stalled client
+ * keeps the pipe under budget while thousands of drawables arrive, then
+ * converges to the server canvas with damage images limited to what
+ * changed. Every loop is bounded; no sleeps. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <spice/protocol.h>
+
+#include "common/wire/display-marshal.h"
+#include "common/wire/display-msgs.h"
+#include "server/display/cursor-channel.h"
+#include "server/display/dcc.h"
+#include "server/display/display-channel.h"
+#include "server/net/link.h"
+#include "tests/unit/display/draw-util.h"
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* ---- marshallers ---- */
+
+static void test_draw_copy_layout(void)
+{
+    uint8_t px[2 * 4 * 2];
+    for (unsigned i = 0; i < sizeof(px); i++) {
+        px[i] = (uint8_t)i;
+    }
+    WireImage img = { .id = 0x1122334455667788ull, .type = SPICE_IMAGE_TYPE_BITMAP,
+                      .flags = SPICE_IMAGE_FLAGS_CACHE_ME, .width = 2, .height = 2 };
+    img.u.bitmap.format = SPICE_BITMAP_FMT_32BIT;
+    img.u.bitmap.flags = SPICE_BITMAP_FLAGS_TOP_DOWN;
+    img.u.bitmap.stride = 8;
+    img.u.bitmap.data = px;
+    WireDraw d = { .type = SPICE_MSG_DISPLAY_DRAW_COPY, .surface_id = 0,
+                   .box = { 10, 20, 12, 22 }, .clip = { SPICE_CLIP_TYPE_NONE, 0, NULL } };
+    d.u.copy.src = &img;
+    d.u.copy.src_area = (WireRect){ 0, 0, 2, 2 };
+    d.u.copy.rop_descriptor = SPICE_ROPD_OP_PUT;
+
+    WireWriter w;
+    wire_writer_init(&w);
+    wire_display_draw(&w, &d);
+    /* 21 base + 36 copy = 57, image at 57: 18 descriptor + 18 bitmap header */
+    g_assert_cmpuint(w.len, ==, 57 + 36 + sizeof(px));
+    g_assert_cmpuint(rd32(w.data + 0), ==, 0);
+    g_assert_cmpuint(rd32(w.data + 4), ==, 20);      /* top */
+    g_assert_cmpuint(rd32(w.data + 8), ==, 10);      /* left */
+    g_assert_cmpuint(rd32(w.data + 12), ==, 22);     /* bottom */
+    g_assert_cmpuint(rd32(w.data + 16), ==, 12);     /* right */
+    g_assert_cmpuint(w.data[20], ==, SPICE_CLIP_TYPE_NONE);
+    g_assert_cmpuint(rd32(w.data + 21), ==, 57);     /* src_bitmap offset */
+    g_assert_cmpuint(rd16(w.data + 41), ==, SPICE_ROPD_OP_PUT);
+    g_assert_cmpuint(rd32(w.data + 53), ==, 0);      /* no mask */
+    const uint8_t *im = w.data + 57;
+    g_assert_cmpuint(rd32(im), ==, 0x55667788u);
+    g_assert_cmpuint(im[8], ==, SPICE_IMAGE_TYPE_BITMAP);
+    g_assert_cmpuint(im[9], ==, SPICE_IMAGE_FLAGS_CACHE_ME);
+    g_assert_cmpuint(im[18], ==, SPICE_BITMAP_FMT_32BIT);
+    g_assert_cmpuint(im[19], ==, SPICE_BITMAP_FLAGS_TOP_DOWN);
+    g_assert_cmpuint(rd32(im + 28), ==, 8);           /* stride */
+    g_assert_cmpuint(rd32(im + 32), ==, 0);           /* no palette */
+    g_assert_cmpmem(im + 36, sizeof(px), px, sizeof(px));
+    wire_writer_clear(&w);
+}
+
+static void test_fill_clip_layout(void)
+{
+    WireRect rects[2] = { { 0, 0, 4, 4 }, { 8, 8, 9, 9 } };
+    WireDraw d = { .type = SPICE_MSG_DISPLAY_DRAW_FILL, .surface_id = 3, .box = { 0, 0, 9, 9 },
+                   .clip = { SPICE_CLIP_TYPE_RECTS, 2, rects } };
+    d.u.fill.brush.type = SPICE_BRUSH_TYPE_SOLID;
+    d.u.fill.brush.color = 0xabcdef;
+    d.u.fill.rop_descriptor = SPICE_ROPD_OP_PUT;
+    WireWriter w;
+    wire_writer_init(&w);
+    wire_display_draw(&w, &d);
+    /* 20 + clip(1 + 4 + 32) + brush 5 + rop 2 + mask 13 */
+    g_assert_cmpuint(w.len, ==, 20 + 37 + 5 + 2 + 13);
+    g_assert_cmpuint(w.data[20], ==, SPICE_CLIP_TYPE_RECTS);
+    g_assert_cmpuint(rd32(w.data + 21), ==, 2);
+    g_assert_cmpuint(rd32(w.data + 25 + 16 + 4), ==, 8);  /* second rect left */
+    g_assert_cmpuint(w.data[57], ==, SPICE_BRUSH_TYPE_SOLID);
+    g_assert_cmpuint(rd32(w.data + 58), ==, 0xabcdef);
+    wire_writer_clear(&w);
+}
+
+static void test_simple_layouts(void)
+{
+    WireWriter w;
+    wire_writer_init(&w);
+    wire_display_surface_create(&w, 0, 640, 480, SPICE_SURFACE_FMT_32_xRGB,
+                                SPICE_SURFACE_FLAGS_PRIMARY);
+    g_assert_cmpuint(w.len, ==, 20);
+    g_assert_cmpuint(rd32(w.data + 4), ==, 640);
+    g_assert_cmpuint(rd32(w.data + 12), ==, 32);
+    g_assert_cmpuint(rd32(w.data + 16), ==, 1);
+    wire_writer_reset(&w);
+
+    uint64_t ids[2] = { 5, 0x100000000ull };
+    wire_display_inval_list(&w, ids, 2);
+    g_assert_cmpuint(w.len, ==, 2 + 9 * 2);           /* ResourceID packed: 9 bytes */
+    g_assert_cmpuint(rd16(w.data), ==, 2);
+    g_assert_cmpuint(w.data[2], ==, SPICE_RES_TYPE_PIXMAP);
+    g_assert_cmpuint(w.data[11], ==, SPICE_RES_TYPE_PIXMAP);
+    g_assert_cmpuint(rd32(w.data + 12), ==, 0);
+    g_assert_cmpuint(rd32(w.data + 16), ==, 1);
+    wire_writer_reset(&w);
+
+    WireHead h = { 0, 0, 800, 600, 0, 0, 0 };
+    wire_display_monitors_config(&w, &h, 1, 1);
+    g_assert_cmpuint(w.len, ==, 4 + 28);
+    g_assert_cmpuint(rd32(w.data + 12), ==, 800);
+    wire_writer_reset(&w);
+
+    wire_display_inval_all_pixmaps(&w);
+    g_assert_cmpuint(w.len, ==, 1);
+    wire_writer_reset(&w);
+
+    /* LIST: table of offsets from the body, sub headers {u16, u32} */
+    WireList l;
+    wire_list_begin(&w, &l, 2);
+    wire_list_sub_begin(&w, &l, SPICE_MSG_DISPLAY_INVAL_LIST);
+    wire_display_inval_list(&w, ids, 1);
+    wire_list_sub_end(&w, &l);
+    wire_list_sub_begin(&w, &l, SPICE_MSG_DISPLAY_SURFACE_DESTROY);
+    wire_display_surface_destroy(&w, 7);
+    wire_list_sub_end(&w, &l);
+    g_assert_cmpuint(rd16(w.data), ==, 2);
+    g_assert_cmpuint(rd32(w.data + 2), ==, 10);
+    g_assert_cmpuint(rd16(w.data + 10), ==, SPICE_MSG_DISPLAY_INVAL_LIST);
+    g_assert_cmpuint(rd32(w.data + 12), ==, 11);
+    g_assert_cmpuint(rd32(w.data + 6), ==, 10 + 6 + 11);
+    g_assert_cmpuint(rd16(w.data + 27), ==, SPICE_MSG_DISPLAY_SURFACE_DESTROY);
+    g_assert_cmpuint(rd32(w.data + 29), ==, 4);
+    g_assert_cmpuint(rd32(w.data + 33), ==, 7);
+    g_assert_cmpuint(w.base, ==, 0);
+    wire_writer_clear(&w);
+}
+
+static void test_cursor_layouts(void)
+{
+    WireWriter w;
+    wire_writer_init(&w);
+    WireCursor none = { .flags = SPICE_CURSOR_FLAGS_NONE };
+    wire_cursor_init(&w, 3, -1, 0, 0, 1, &none);
+    g_assert_cmpuint(w.len, ==, 2 + 2 + 2 + 2 + 1 + 2);
+    g_assert_cmpuint(rd16(w.data + 2), ==, 0xffff);
+    g_assert_cmpuint(rd16(w.data + 9), ==, SPICE_CURSOR_FLAGS_NONE);
+    wire_writer_reset(&w);
+
+    uint8_t mono[2 * 2 * 1];
+    memset(mono, 0xa5, sizeof(mono));
+    WireCursor c = { .flags = SPICE_CURSOR_FLAGS_CACHE_ME, .unique = 42,
+                     .type = SPICE_CURSOR_TYPE_MONO, .width = 2, .height = 2, .hot_spot_x = 1,
+                     .data = mono, .data_size = sizeof(mono) };
+    wire_cursor_set(&w, 10, 20, 1, &c);
+    /* Point16 4 + visible 1 + flags 2 + header 17 + data */
+    g_assert_cmpuint(w.len, ==, 4 + 1 + 2 + 17 + sizeof(mono));
+    g_assert_cmpuint(rd32(w.data + 7), ==, 42);
+    g_assert_cmpuint(w.data[15], ==, SPICE_CURSOR_TYPE_MONO);
+    g_assert_cmpuint(rd16(w.data + 20), ==, 1);
+    wire_writer_reset(&w);
+
+    c.flags = SPICE_CURSOR_FLAGS_FROM_CACHE;
+    wire_cursor_set(&w, 10, 20, 1, &c);
+    g_assert_cmpuint(w.len, ==, 4 + 1 + 2 + 17);
+    wire_writer_clear(&w);
+}
+
+static void test_parse_display_msgs(void)
+{
+    WireDisplayMsg m;
+    uint8_t init[14] = { 1, 0x00, 0x00, 0x40, 0x01, 0, 0, 0, 0, 1, 0x00, 0x00, 0x30, 0x00 };
+    WireParseResult r = wire_parse_display_msg(SPICE_MSGC_DISPLAY_INIT, init, 14, &m);
+    g_assert_true(r.ok);
+    g_assert_cmpint(m.u.init.pixmap_cache_size, ==, 0x1400000);
+    g_assert_cmpint(m.u.init.glz_dictionary_window_size, ==, 0x300000);
+    g_assert_false(wire_parse_display_msg(SPICE_MSGC_DISPLAY_INIT, init, 13, &m).ok);
+    g_assert_false(wire_parse_display_msg(SPICE_MSGC_DISPLAY_INIT, init, 15, &m).ok);
+    g_assert_false(wire_parse_display_msg(200, init, 1, &m).ok);
+    uint8_t codecs[3] = { 2, 1, 3 };
+    g_assert_true(wire_parse_display_msg(SPICE_MSGC_DISPLAY_PREFERRED_VIDEO_CODEC_TYPE, codecs,
+                                         3, &m).ok);
+    g_assert_cmpuint(m.u.preferred_video_codec.num_codecs, ==, 2);
+    codecs[0] = 5;
+    g_assert_false(wire_parse_display_msg(SPICE_MSGC_DISPLAY_PREFERRED_VIDEO_CODEC_TYPE, codecs,
+                                          3, &m).ok);
+    g_assert_true(wire_parse_display_msg(SPICE_MSGC_DISPLAY_GL_DRAW_DONE, NULL, 0, &m).ok);
+    g_assert_false(wire_parse_display_msg(SPICE_MSGC_DISPLAY_STREAM_REPORT, init, 14, &m).ok);
+}
+
+static void test_pixmap_cache(void)
+{
+    PixmapCache c;
+    GArray *ev = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    pixmap_cache_init(&c);
+    pixmap_cache_reset(&c, 100);
+    g_assert_true(pixmap_cache_add(&c, 1, 40, 1, ev));
+    g_assert_true(pixmap_cache_add(&c, 2, 40, 2, ev));
+    g_assert_false(pixmap_cache_add(&c, 3, 101, 3, ev));   /* larger than the cache */
+    g_assert_true(pixmap_cache_lookup(&c, 1, 4));           /* 1 becomes most recent */
+    g_assert_true(pixmap_cache_add(&c, 3, 40, 5, ev));      /* evicts 2 (LRU), not 1 */
+    g_assert_cmpuint(ev->len, ==, 1);
+    g_assert_cmpuint(g_array_index(ev, uint64_t, 0), ==, 2);
+    g_assert_false(pixmap_cache_lookup(&c, 2, 6));
+    /* ids used by the message being built are never evicted for it */
+    g_array_set_size(ev, 0);
+    g_assert_true(pixmap_cache_lookup(&c, 1, 7));
+    g_assert_true(pixmap_cache_lookup(&c, 3, 7));
+    g_assert_false(pixmap_cache_add(&c, 4, 40, 7, ev));
+    g_assert_cmpuint(ev->len, ==, 0);
+    g_assert_cmpint(c.used, ==, 80);
+    pixmap_cache_reset(&c, 100);
+    g_assert_false(pixmap_cache_lookup(&c, 1, 8));
+    g_assert_cmpint(c.used, ==, 0);
+    pixmap_cache_fini(&c);
+    g_array_free(ev, TRUE);
+}
+
+/* ---- channel against a decoding client on a socketpair ---- */
+
+#define PRIMARY_W 256
+#define PRIMARY_H 192
+#define BUDGET (512u << 10)
+
+typedef struct Harness {
+    GMainContext *ctx;
+    RedLoop *loop;
+    RedsState *reds;
+    RedChannel *dc;
+    RedClient *client;
+    RedCanvas *canvases[TEST_MAX_SURFACES];
+    unsigned render_calls;
+    unsigned caps_changed;
+    int fd;                         /* the client's end */
+    GByteArray *in;
+    TestClient tc;
+    uint32_t ack_window, ack_count;
+    size_t max_pipe;
+} Harness;
+
+static void host_post(void *opaque, void (*func)(void *data), void *data)
+{
+    func(data);                     /* the test thread is the worker */
+}
+
+static void host_render(void *opaque, uint32_t id, const pixman_region32_t *region)
+{
+    ((Harness *)opaque)->render_calls++;
+}
+
+static RedCanvas *host_canvas(void *opaque, uint32_t id)
+{
+    Harness *h = opaque;
+    return id < TEST_MAX_SURFACES ? h->canvases[id] : NULL;
+}
+
+static void host_caps(void *opaque)
+{
+    ((Harness *)opaque)->caps_changed++;
+}
+
+static void client_send(Harness *h, uint16_t type, const void *body, uint32_t size)
+{
+    uint8_t buf[64];
+    g_assert_cmpuint(size + 6, <=, sizeof(buf));
+    buf[0] = (uint8_t)type;
+    buf[1] = (uint8_t)(type >> 8);
+    for (int i = 0; i < 4; i++) {
+        buf[2 + i] = (uint8_t)(size >> (8 * i));
+    }
+    memcpy(buf + 6, body, size);
+    g_assert_cmpint(write(h->fd, buf, size + 6), ==, (ssize_t)(size + 6));
+}
+
+static void client_message(Harness *h, uint16_t type, const uint8_t *body, uint32_t size)
+{
+    if (type == SPICE_MSG_SET_ACK) {
+        h->ack_window = rd32(body + 4);
+        h->ack_count = h->ack_window;
+        client_send(h, SPICE_MSGC_ACK_SYNC, body, 4);
+        return;
+    }
+    test_client_handle(&h->tc, type, body, size);
+    if (h->ack_window && --h->ack_count == 0) {
+        client_send(h, SPICE_MSGC_ACK, NULL, 0);
+        h->ack_count = h->ack_window;
+    }
+}
+
+/* One pass: the server loop, then (if reading) whatever the socket has.
+ * Returns bytes read. */
+static size_t pump(Harness *h, bool read_socket)
+{
+    size_t got = 0;
+    for (int i = 0; i < 4 && g_main_context_iteration(h->ctx, FALSE); i++) {
+    }
+    size_t pipe = display_channel_pipe_bytes(h->dc);
+    h->max_pipe = MAX(h->max_pipe, pipe);
+    if (!read_socket) {
+        return 0;
+    }
+    uint8_t buf[65536];
+    ssize_t n;
+    while ((n = recv(h->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+        g_byte_array_append(h->in, buf, (guint)n);
+        got += (size_t)n;
+    }
+    size_t pos = 0;
+    while (h->in->len - pos >= 6) {
+        const uint8_t *p = h->in->data + pos;
+        uint32_t size = rd32(p + 2);
+        if (h->in->len - pos - 6 < size) {
+            break;
+        }
+        client_message(h, rd16(p), p + 6, size);
+        pos += 6 + size;
+    }
+    g_byte_array_remove_range(h->in, 0, (guint)pos);
+    return got;
+}
+
+/* Reads until nothing moves for a few passes (bounded). */
+static void settle(Harness *h)
+{
+    int quiet = 0;
+    for (int i = 0; i < 20000 && quiet < 5; i++) {
+        size_t got = pump(h, true);
+        quiet = (got == 0 && display_channel_pipe_bytes(h->dc) == 0) ? quiet + 1 : 0;
+    }
+    g_assert_cmpint(quiet, >=, 5);
+}
+
+static void harness_init(Harness *h)
+{
+    memset(h, 0, sizeof(*h));
+    g_setenv(DISPLAY_ENV_PIPE_BUDGET, G_STRINGIFY(524288), TRUE);
+    h->ctx = g_main_context_new();
+    h->loop = red_loop_new_glib(h->ctx);
+    h->reds = reds_new();
+    h->reds->main_thread = g_thread_self();
+    h->in = g_byte_array_new();
+    test_client_init(&h->tc);
+    DisplayChannelHost host = { h, host_post, host_render, host_canvas, host_caps };
+    h->dc = display_channel_new(h->reds, h->loop, 0, &host);
+    g_assert_cmpuint(display_channel_pipe_budget(h->dc), ==, BUDGET);
+    h->canvases[0] = red_canvas_create(SPICE_SURFACE_FMT_32_xRGB, PRIMARY_W, PRIMARY_H, NULL);
+    h->canvases[1] = red_canvas_create(SPICE_SURFACE_FMT_32_xRGB, 64, 64, NULL);
+    display_channel_surface_create(h->dc, 0, PRIMARY_W, PRIMARY_H, SPICE_SURFACE_FMT_32_xRGB,
+                                   true);
+    display_channel_surface_create(h->dc, 1, 64, 64, SPICE_SURFACE_FMT_32_xRGB, false);
+}
+
+static void harness_connect(Harness *h)
+{
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), ==, 0);
+    int small = 16384;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    h->fd = sv[1];
+    h->client = red_client_new(h->reds, 1);
+    RedLink *link = g_new0(RedLink, 1);
+    link->stream = red_stream_new_plain(sv[0]);
+    link->channel_type = SPICE_CHANNEL_DISPLAY;
+    link->num_common_caps = 1;
+    link->common_caps = g_new0(uint32_t, 1);
+    link->common_caps[0] = 1u << SPICE_COMMON_CAP_MINI_HEADER;
+    link->num_channel_caps = 1;
+    link->channel_caps = g_new0(uint32_t, 1);
+    link->channel_caps[0] = 1u << SPICE_DISPLAY_CAP_MONITORS_CONFIG;
+    h->dc->ops->connect(h->dc, h->client, link);
+    g_assert_nonnull(h->dc->clients);
+    g_assert_cmpuint(h->caps_changed, ==, 1);
+    pump(h, true);
+    g_assert_cmpuint(h->ack_window, ==, RED_CHANNEL_ACK_WINDOW);
+    /* DISPLAY_INIT: cache id 1, 4096 pixels (small: evictions happen),
+     * glz id 1 and window */
+    uint8_t init[14] = { 1, 0x00, 0x10, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0x10, 0 };
+    client_send(h, SPICE_MSGC_DISPLAY_INIT, init, sizeof(init));
+    settle(h);
+    g_assert_false(h->tc.error);
+    g_assert_cmpuint(h->tc.counts[SPICE_MSG_DISPLAY_MARK], ==, 1);
+    g_assert_cmpuint(h->tc.counts[SPICE_MSG_DISPLAY_MONITORS_CONFIG], ==, 1);
+    g_assert_cmpuint(h->tc.counts[SPICE_MSG_DISPLAY_INVAL_ALL_PALETTES], ==, 1);
+    g_assert_cmpuint(h->tc.counts[SPICE_MSG_DISPLAY_SURFACE_CREATE], ==, 2);
+}
+
+static void harness_fini(Harness *h)
+{
+    display_channel_free(h->dc);
+    if (h->client) {
+        red_client_unref(h->client);
+    }
+    for (int i = 0; i < TEST_MAX_SURFACES; i++) {
+        red_canvas_destroy(h->canvases[i]);
+    }
+    if (h->fd > 0) {
+        close(h->fd);
+    }
+    test_client_fini(&h->tc);
+    g_byte_array_free(h->in, TRUE);
+    /* the reds object was never initialised: free what reds_new made */
+    reds_destroy(h->reds);
+    red_loop_free(h->loop);
+    g_main_context_unref(h->ctx);
+    g_unsetenv(DISPLAY_ENV_PIPE_BUDGET);
+}
+
+static void draw(Harness *h, TestDraw *d)
+{
+    test_draw_render(d, h->canvases);
+    display_channel_draw(h->dc, &d->red, NULL);
+    test_draw_free(d);
+}
+
+/* A random drawable: fills, cacheable bitmaps from a pool, copies from
+ * the off-screen surface, scrolls. */
+static void random_draw(Harness *h, GRand *r, int area_w, int area_h, bool only_fills)
+{
+    int w = g_rand_int_range(r, 1, 48), hh = g_rand_int_range(r, 1, 48);
+    int x = g_rand_int_range(r, 0, area_w - w), y = g_rand_int_range(r, 0, area_h - hh);
+    int kind = only_fills ? 0 : g_rand_int_range(r, 0, 10);
+    if (kind < 5) {
+        draw(h, test_draw_fill(0, x, y, w, hh, g_rand_int(r) & 0xffffff));
+    } else if (kind < 8) {
+        uint64_t id = (uint64_t)g_rand_int_range(r, 1, 12);
+        /* the content of a cacheable id must never change */
+        int s = 8 + (int)id * 2;
+        draw(h, test_draw_copy_bitmap(0, MIN(x, area_w - s), MIN(y, area_h - s), s, s,
+                                      (uint32_t)id, id << 20, SPICE_BITMAP_FMT_32BIT, true));
+    } else if (kind < 9) {
+        draw(h, test_draw_fill(1, x % 32, y % 32, 16, 16, g_rand_int(r) & 0xffffff));
+        draw(h, test_draw_copy_surface(0, x % (area_w - 32), y % (area_h - 32), 32, 32, 1, 0, 0));
+    } else {
+        draw(h, test_draw_copy_bits(0, 0, 0, area_w, area_h - 4, 0, 4));
+    }
+}
+
+static void test_channel_converges(void)
+{
+    Harness h;
+    harness_init(&h);
+    draw(&h, test_draw_fill(0, 10, 10, 100, 50, 0x123456));  /* before connect */
+    harness_connect(&h);
+    g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
+
+    GRand *r = g_rand_new_with_seed(7);
+    for (int i = 0; i < 400; i++) {
+        random_draw(&h, r, PRIMARY_W, PRIMARY_H, false);
+        pump(&h, true);
+    }
+    settle(&h);
+    g_assert_false(h.tc.error);
+    g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
+    g_assert_cmpint(test_client_compare(&h.tc, 1, h.canvases[1]), ==, 0);
+    g_assert_cmpuint(h.tc.from_cache, >, 0);                 /* cache hits */
+    g_assert_cmpuint(h.tc.counts[SPICE_MSG_LIST], >, 0);     /* 4096-pixel cache evicts */
+    g_assert_cmpuint(h.tc.counts[SPICE_MSG_DISPLAY_COPY_BITS], >, 0);
+
+    /* reset: the cache starts over on both sides */
+    display_channel_reset(h.dc);
+    for (int i = 0; i < 50; i++) {
+        random_draw(&h, r, PRIMARY_W, PRIMARY_H, false);
+    }
+    settle(&h);
+    g_assert_false(h.tc.error);
+    g_assert_cmpuint(h.tc.counts[SPICE_MSG_DISPLAY_INVAL_ALL_PIXMAPS], ==, 1);
+    g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
+    g_rand_free(r);
+    harness_fini(&h);
+}
+
+static void test_stalled_client(void)
+{
+    Harness h;
+    harness_init(&h);
+    harness_connect(&h);
+    GRand *r = g_rand_new_with_seed(11);
+
+    /* The client stops reading; the worker keeps drawing. */
+    h.max_pipe = 0;
+    for (int i = 0; i < 5000; i++) {
+        random_draw(&h, r, PRIMARY_W, PRIMARY_H, false);
+        pump(&h, false);
+        g_assert_cmpuint(display_channel_pipe_bytes(h.dc), <=, BUDGET);
+    }
+    g_assert_cmpuint(h.max_pipe, <=, BUDGET);
+    DisplayChannelClient *dcc = h.dc->clients->data;
+    g_assert_cmpint(dcc->mode, ==, DCC_DAMAGE);
+    g_assert_cmpuint(dcc->drops, >, 0);
+    uint32_t msgs_before = h.tc.messages;
+    settle(&h);
+    g_assert_false(h.tc.error);
+    /* far fewer messages than drawables: the backlog went as damage */
+    g_assert_cmpuint(h.tc.messages - msgs_before, <, 5000);
+    g_assert_cmpint(dcc->mode, ==, DCC_DRAW);
+    g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
+    g_assert_cmpint(test_client_compare(&h.tc, 1, h.canvases[1]), ==, 0);
+
+    /* Stall again with fills inside one rectangle only: the damage images
+     * sent afterwards stay inside it, and read the canvas via render_region. */
+    pixman_region32_clear(&h.tc.image_damage);
+    unsigned renders = h.render_calls;
+    for (int i = 0; i < 3000; i++) {
+        int x = 40 + g_rand_int_range(r, 0, 60), y = 30 + g_rand_int_range(r, 0, 50);
+        draw(&h, test_draw_fill(0, x, y, 20, 20, g_rand_int(r) & 0xffffff));
+        pump(&h, false);
+        g_assert_cmpuint(display_channel_pipe_bytes(h.dc), <=, BUDGET);
+    }
+    g_assert_cmpint(dcc->mode, ==, DCC_DAMAGE);
+    settle(&h);
+    g_assert_false(h.tc.error);
+    g_assert_true(pixman_region32_not_empty(&h.tc.image_damage));
+    pixman_region32_t outside;
+    pixman_region32_init(&outside);
+    pixman_region32_subtract(&outside, &h.tc.image_damage, &(pixman_region32_t){
+        .extents = { 40, 30, 40 + 60 + 20, 30 + 50 + 20 }, .data = NULL });
+    g_assert_false(pixman_region32_not_empty(&outside));
+    pixman_region32_fini(&outside);
+    g_assert_cmpuint(h.render_calls, >, renders);
+    g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
+    g_rand_free(r);
+    harness_fini(&h);
+}
+
+static void test_disconnect_mid_stream(void)
+{
+    Harness h;
+    harness_init(&h);
+    harness_connect(&h);
+    GRand *r = g_rand_new_with_seed(3);
+    for (int i = 0; i < 2000; i++) {
+        random_draw(&h, r, PRIMARY_W, PRIMARY_H, false);
+        pump(&h, false);
+    }
+    g_assert_cmpuint(display_channel_pipe_bytes(h.dc), >, 0);
+    close(h.fd);
+    h.fd = -1;
+    for (int i = 0; i < 100 && h.dc->clients; i++) {
+        pump(&h, false);
+        random_draw(&h, r, PRIMARY_W, PRIMARY_H, false);
+    }
+    g_assert_null(h.dc->clients);
+    g_assert_cmpuint(display_channel_pipe_bytes(h.dc), ==, 0);
+    g_assert_cmpuint(h.caps_changed, ==, 2);
+    g_rand_free(r);
+    harness_fini(&h);
+}
+
+static void test_resolution_change(void)
+{
+    Harness h;
+    harness_init(&h);
+    harness_connect(&h);
+    draw(&h, test_draw_fill(0, 0, 0, 50, 50, 0xff0000));
+    display_channel_surface_destroy(h.dc, 0);
+    red_canvas_destroy(h.canvases[0]);
+    h.canvases[0] = red_canvas_create(SPICE_SURFACE_FMT_32_xRGB, 320, 200, NULL);
+    {
+        RedCanvasBrush b = { .type = RED_CANVAS_BRUSH_SOLID, .color = 0x00ff00 };
+        pixman_box32_t box = { 0, 0, 320, 200 };
+        red_canvas_fill(h.canvases[0], NULL, &box, &b, SPICE_ROPD_OP_PUT, NULL);
+    }
+    /* the new primary already holds a picture: it goes as damage */
+    display_channel_surface_create(h.dc, 0, 320, 200, SPICE_SURFACE_FMT_32_xRGB, true);
+    draw(&h, test_draw_fill(0, 300, 180, 20, 20, 0x0000ff));
+    settle(&h);
+    g_assert_false(h.tc.error);
+    g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
+    g_assert_cmpuint(h.tc.counts[SPICE_MSG_DISPLAY_MARK], ==, 2);
+    g_assert_cmpuint(h.tc.counts[SPICE_MSG_DISPLAY_MONITORS_CONFIG], ==, 2);
+    harness_fini(&h);
+}
+
+static void test_bad_client_message(void)
+{
+    Harness h;
+    harness_init(&h);
+    harness_connect(&h);
+    g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "client bug:*");
+    uint8_t junk[3] = { 1, 2, 3 };
+    client_send(&h, SPICE_MSGC_DISPLAY_INIT, junk, sizeof(junk));
+    for (int i = 0; i < 100 && h.dc->clients; i++) {
+        pump(&h, true);
+    }
+    g_test_assert_expected_messages();
+    g_assert_null(h.dc->clients);
+    harness_fini(&h);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/display/marshal/draw-copy", test_draw_copy_layout);
+    g_test_add_func("/display/marshal/fill-clip", test_fill_clip_layout);
+    g_test_add_func("/display/marshal/simple", test_simple_layouts);
+    g_test_add_func("/display/marshal/cursor", test_cursor_layouts);
+    g_test_add_func("/display/parse/client-msgs", test_parse_display_msgs);
+    g_test_add_func("/display/cache/pixmap", test_pixmap_cache);
+    g_test_add_func("/display/channel/converges", test_channel_converges);
+    g_test_add_func("/display/channel/stalled-client", test_stalled_client);
+    g_test_add_func("/display/channel/disconnect-mid-stream", test_disconnect_mid_stream);
+    g_test_add_func("/display/channel/resolution-change", test_resolution_change);
+    g_test_add_func("/display/channel/bad-client-message", test_bad_client_message);
+    return g_test_run();
+}
