@@ -1,0 +1,427 @@
+/* The vdagent route with spice-client-glib and a fake vdagent char device
+ * (subtype "vdagent") whose write/read/state callbacks live here:
+ *   /agent/route     agent-connected, client ANNOUNCE_CAPABILITIES reaches
+ *                    the device, device caps and clipboard grabs reach the
+ *                    client, more messages than the token window in both
+ *                    directions (device stalled meanwhile) arrive in order,
+ *                    client disconnect tells the device
+ *   /agent/mouse     agent mouse: client mode offered, positions and
+ *                    buttons reach the device as VD_AGENT_MOUSE_STATE
+ *   /agent/removal   removing the device -> agent-connected false (and
+ *                    server mouse mode); adding it back -> true again
+ * Every wait is bounded; no sleeps. */
+#include <string.h>
+
+#include <spice/vd_agent.h>
+
+#include "core-loop.h"
+#include "itest.h"
+
+/* More than the server's client token window (10) and batch (5). */
+#define BURST 30
+
+static SpiceCoreInterface *core;
+
+/* ---- the fake vdagent device ---- */
+
+typedef struct AgentMsg {
+    uint32_t port;
+    uint32_t type;
+    GByteArray *data;                /* VDAgentMessage body */
+} AgentMsg;
+
+static GByteArray *dev_in;           /* bytes the server wrote, unparsed */
+static GByteArray *dev_port_buf[2];  /* per port (client, server) stream */
+static GByteArray *dev_out;          /* bytes read() hands the server */
+static GArray *dev_msgs;             /* AgentMsg, in arrival order */
+static bool dev_blocked;             /* write() takes nothing */
+static int dev_state = -1;
+static uint32_t dev_bad_chunks;
+
+static void msg_clear(gpointer p)
+{
+    g_byte_array_free(((AgentMsg *)p)->data, TRUE);
+}
+
+static void dev_parse(void)
+{
+    for (;;) {
+        if (dev_in->len < sizeof(VDIChunkHeader)) {
+            return;
+        }
+        VDIChunkHeader ch;
+        memcpy(&ch, dev_in->data, sizeof(ch));
+        if (dev_in->len < sizeof(ch) + ch.size) {
+            return;
+        }
+        if ((ch.port != VDP_CLIENT_PORT && ch.port != VDP_SERVER_PORT) ||
+            ch.size > VD_AGENT_MAX_DATA_SIZE) {
+            dev_bad_chunks++;
+        } else {
+            GByteArray *pb = dev_port_buf[ch.port - 1];
+            g_byte_array_append(pb, dev_in->data + sizeof(ch), ch.size);
+            while (pb->len >= sizeof(VDAgentMessage)) {
+                VDAgentMessage m;
+                memcpy(&m, pb->data, sizeof(m));
+                g_assert_cmpuint(m.protocol, ==, VD_AGENT_PROTOCOL);
+                if (pb->len < sizeof(m) + m.size) {
+                    break;
+                }
+                AgentMsg am = { ch.port, m.type, g_byte_array_new() };
+                g_byte_array_append(am.data, pb->data + sizeof(m), m.size);
+                g_array_append_val(dev_msgs, am);
+                g_byte_array_remove_range(pb, 0, (guint)(sizeof(m) + m.size));
+            }
+        }
+        g_byte_array_remove_range(dev_in, 0, (guint)(sizeof(ch) + ch.size));
+    }
+}
+
+static int dev_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len)
+{
+    if (dev_blocked) {
+        return 0;
+    }
+    g_byte_array_append(dev_in, buf, (guint)len);
+    dev_parse();
+    return len;
+}
+
+static int dev_read(SpiceCharDeviceInstance *sin, uint8_t *buf, int len)
+{
+    int n = MIN(len, (int)dev_out->len);
+    memcpy(buf, dev_out->data, (size_t)n);
+    g_byte_array_remove_range(dev_out, 0, (guint)n);
+    return n;
+}
+
+static void dev_state_cb(SpiceCharDeviceInstance *sin, int connected)
+{
+    dev_state = connected;
+}
+
+static const SpiceCharDeviceInterface vdagent_iface = {
+    .base = { SPICE_INTERFACE_CHAR_DEVICE, "fake vdagent", SPICE_INTERFACE_CHAR_DEVICE_MAJOR,
+              SPICE_INTERFACE_CHAR_DEVICE_MINOR },
+    .state = dev_state_cb,
+    .write = dev_write,
+    .read = dev_read,
+};
+
+static SpiceCharDeviceInstance vdagent_sin = { .base.sif = &vdagent_iface.base,
+                                               .subtype = "vdagent" };
+
+static void dev_reset(void)
+{
+    if (!dev_in) {
+        dev_in = g_byte_array_new();
+        dev_port_buf[0] = g_byte_array_new();
+        dev_port_buf[1] = g_byte_array_new();
+        dev_out = g_byte_array_new();
+        dev_msgs = g_array_new(FALSE, TRUE, sizeof(AgentMsg));
+        g_array_set_clear_func(dev_msgs, msg_clear);
+    }
+    g_byte_array_set_size(dev_in, 0);
+    g_byte_array_set_size(dev_port_buf[0], 0);
+    g_byte_array_set_size(dev_port_buf[1], 0);
+    g_byte_array_set_size(dev_out, 0);
+    g_array_set_size(dev_msgs, 0);
+    dev_blocked = false;
+    dev_state = -1;
+    dev_bad_chunks = 0;
+}
+
+/* Queues one VDAgentMessage from the guest to the client and wakes the
+ * server up. */
+static void dev_send(uint32_t type, const void *body, uint32_t size)
+{
+    VDAgentMessage m = { VD_AGENT_PROTOCOL, type, 0, size };
+    VDIChunkHeader ch = { VDP_CLIENT_PORT, (uint32_t)sizeof(m) + size };
+    g_assert_cmpuint(ch.size, <=, VD_AGENT_MAX_DATA_SIZE);
+    g_byte_array_append(dev_out, (const guint8 *)&ch, sizeof(ch));
+    g_byte_array_append(dev_out, (const guint8 *)&m, sizeof(m));
+    g_byte_array_append(dev_out, body, size);
+    spice_server_char_device_wakeup(&vdagent_sin);
+}
+
+static guint dev_count(uint32_t port, uint32_t type)
+{
+    guint n = 0;
+    for (guint i = 0; i < dev_msgs->len; i++) {
+        AgentMsg *m = &g_array_index(dev_msgs, AgentMsg, i);
+        n += m->port == port && m->type == type;
+    }
+    return n;
+}
+
+/* The index-th message of (port, type), or NULL. */
+static AgentMsg *dev_nth(uint32_t port, uint32_t type, guint index)
+{
+    for (guint i = 0; i < dev_msgs->len; i++) {
+        AgentMsg *m = &g_array_index(dev_msgs, AgentMsg, i);
+        if (m->port == port && m->type == type && index-- == 0) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* ---- server and client ---- */
+
+typedef struct Fixture {
+    SpiceServer *s;
+    ItClient c;
+    GArray *grabs;                   /* guint32 first type of each grab seen */
+    guint grab_selection;
+} Fixture;
+
+static gboolean grab_cb(SpiceMainChannel *main, guint selection, gpointer types, guint ntypes,
+                        gpointer data)
+{
+    Fixture *f = data;
+    f->grab_selection = selection;
+    if (ntypes > 0) {
+        guint32 t;
+        memcpy(&t, types, sizeof(t));
+        g_array_append_val(f->grabs, t);
+    }
+    return TRUE;
+}
+
+static bool agent_connected(Fixture *f)
+{
+    gboolean on = FALSE;
+    if (f->c.main) {
+        g_object_get(f->c.main, "agent-connected", &on, NULL);
+    }
+    return on;
+}
+
+static int agent_caps0(Fixture *f)
+{
+    int caps = 0;
+    if (f->c.main) {
+        g_object_get(f->c.main, "agent-caps-0", &caps, NULL);
+    }
+    return caps;
+}
+
+static int mouse_mode(Fixture *f)
+{
+    int mode = 0;
+    if (f->c.main) {
+        g_object_get(f->c.main, "mouse-mode", &mode, NULL);
+    }
+    return mode;
+}
+
+static void fixture_start(Fixture *f, bool agent_first)
+{
+    it_log_setup();
+    dev_reset();
+    memset(f, 0, sizeof(*f));
+    f->grabs = g_array_new(FALSE, FALSE, sizeof(guint32));
+    int port = it_free_port();
+    f->s = spice_server_new();
+    spice_server_set_addr(f->s, "127.0.0.1", 0);
+    spice_server_set_port(f->s, port);
+    spice_server_set_noauth(f->s);
+    spice_server_set_agent_mouse(f->s, 1);
+    g_assert_cmpint(spice_server_init(f->s, core), ==, 0);
+    it_inputs_add(f->s);
+    if (agent_first) {
+        g_assert_cmpint(spice_server_add_interface(f->s, &vdagent_sin.base), ==, 0);
+    }
+    char portstr[16];
+    g_snprintf(portstr, sizeof(portstr), "%d", port);
+    it_client_init(&f->c);
+    g_object_set(f->c.session, "host", "127.0.0.1", "port", portstr, NULL);
+    it_client_start(&f->c);
+    g_assert_true(IT_WAIT_FOR(f->c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    g_signal_connect(f->c.main, "main-clipboard-selection-grab", G_CALLBACK(grab_cb), f);
+    if (!agent_first) {
+        g_assert_false(agent_connected(f));
+        g_assert_cmpint(spice_server_add_interface(f->s, &vdagent_sin.base), ==, 0);
+    }
+    g_assert_true(IT_WAIT_FOR(agent_connected(f), IT_WAIT_MS));
+    g_assert_cmpint(dev_state, ==, 1);
+    /* spice-gtk announces its caps (asking for ours) once the agent is up */
+    g_assert_true(IT_WAIT_FOR(dev_count(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES) >= 1,
+                              IT_WAIT_MS));
+    AgentMsg *ann = dev_nth(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES, 0);
+    g_assert_cmpuint(ann->data->len, >=, sizeof(VDAgentAnnounceCapabilities) + 4);
+    VDAgentAnnounceCapabilities caps;
+    memcpy(&caps, ann->data->data, sizeof(caps));
+    g_assert_cmpuint(caps.request, ==, 1);
+}
+
+static void fixture_stop(Fixture *f, bool agent_attached)
+{
+    if (agent_attached) {
+        guint before = dev_count(VDP_SERVER_PORT, VD_AGENT_CLIENT_DISCONNECTED);
+        it_client_free(&f->c);
+        /* the device hears that the client went */
+        g_assert_true(IT_WAIT_FOR(dev_count(VDP_SERVER_PORT, VD_AGENT_CLIENT_DISCONNECTED) >
+                                  before, IT_WAIT_MS));
+        g_assert_cmpint(spice_server_remove_interface(&vdagent_sin.base), ==, 0);
+    } else {
+        it_client_free(&f->c);
+    }
+    g_assert_true(IT_WAIT_FOR(it_num_clients(f->s) == 0, IT_WAIT_MS));
+    it_inputs_remove();
+    spice_server_destroy(f->s);
+    g_assert_cmpuint(embedder_core_live_count(core), ==, 0);
+    g_assert_cmpuint(dev_bad_chunks, ==, 0);
+    /* the client never overran its tokens */
+    g_assert_cmpuint(it_log_count("without a token", NULL), ==, 0);
+    g_array_free(f->grabs, TRUE);
+}
+
+static void announce_device_caps(Fixture *f)
+{
+    uint8_t buf[sizeof(VDAgentAnnounceCapabilities) + 4] = { 0 };
+    VDAgentAnnounceCapabilities *caps = (VDAgentAnnounceCapabilities *)buf;
+    uint32_t word = 1u << VD_AGENT_CAP_MOUSE_STATE | 1u << VD_AGENT_CAP_CLIPBOARD_BY_DEMAND |
+                    1u << VD_AGENT_CAP_CLIPBOARD_SELECTION;
+    caps->request = 0;
+    memcpy(buf + sizeof(*caps), &word, 4);
+    dev_send(VD_AGENT_ANNOUNCE_CAPABILITIES, buf, sizeof(buf));
+    g_assert_true(IT_WAIT_FOR((uint32_t)agent_caps0(f) == word, IT_WAIT_MS));
+}
+
+/* Runs every source that is ready now, a bounded number of times: lets
+ * the client and server exchange whatever they can without waiting. */
+static void drain_ready(void)
+{
+    for (int i = 0; i < 10000 && g_main_context_iteration(NULL, FALSE); i++) {
+    }
+}
+
+static void test_route(void)
+{
+    Fixture f;
+    fixture_start(&f, true);
+    announce_device_caps(&f);
+
+    /* device -> client: one grab, then a burst past any token window */
+    uint8_t grab[8] = { VD_AGENT_CLIPBOARD_SELECTION_PRIMARY, 0, 0, 0 };
+    uint32_t t = VD_AGENT_CLIPBOARD_UTF8_TEXT;
+    memcpy(grab + 4, &t, 4);
+    dev_send(VD_AGENT_CLIPBOARD_GRAB, grab, sizeof(grab));
+    g_assert_true(IT_WAIT_FOR(f.grabs->len == 1, IT_WAIT_MS));
+    g_assert_cmpuint(f.grab_selection, ==, VD_AGENT_CLIPBOARD_SELECTION_PRIMARY);
+    g_assert_cmpuint(g_array_index(f.grabs, guint32, 0), ==, VD_AGENT_CLIPBOARD_UTF8_TEXT);
+    for (uint32_t i = 0; i < BURST; i++) {
+        uint32_t ti = 1000 + i;
+        memcpy(grab + 4, &ti, 4);
+        dev_send(VD_AGENT_CLIPBOARD_GRAB, grab, sizeof(grab));
+    }
+    g_assert_true(IT_WAIT_FOR(f.grabs->len == 1 + BURST, IT_WAIT_MS));
+    for (uint32_t i = 0; i < BURST; i++) {
+        g_assert_cmpuint(g_array_index(f.grabs, guint32, 1 + i), ==, 1000 + i);
+    }
+
+    /* client -> device with the device stalled: the client may only have
+     * its token window in flight, nothing is lost, and once the device
+     * takes data again everything arrives in order */
+    guint before = dev_count(VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB);
+    dev_blocked = true;
+    for (uint32_t i = 0; i < BURST; i++) {
+        guint32 ti = 2000 + i;
+        spice_main_channel_clipboard_selection_grab(f.c.main,
+                                                    VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD,
+                                                    &ti, 1);
+    }
+    drain_ready();
+    g_assert_cmpuint(dev_count(VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB), ==, before);
+    g_assert_cmpint(f.c.main_event, ==, SPICE_CHANNEL_OPENED);
+    dev_blocked = false;
+    spice_server_char_device_wakeup(&vdagent_sin);
+    g_assert_true(IT_WAIT_FOR(dev_count(VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB) ==
+                              before + BURST, IT_WAIT_MS));
+    for (uint32_t i = 0; i < BURST; i++) {
+        AgentMsg *m = dev_nth(VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB, before + i);
+        g_assert_cmpuint(m->data->len, ==, 8);
+        g_assert_cmpuint(m->data->data[0], ==, VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD);
+        guint32 ti;
+        memcpy(&ti, m->data->data + 4, 4);
+        g_assert_cmpuint(ti, ==, 2000 + i);
+    }
+    fixture_stop(&f, true);
+}
+
+static void test_mouse(void)
+{
+    Fixture f;
+    fixture_start(&f, false);
+    announce_device_caps(&f);
+    /* agent mouse + agent: spice-gtk asks for client mode and gets it */
+    g_assert_true(IT_WAIT_FOR(mouse_mode(&f) == SPICE_MOUSE_MODE_CLIENT, IT_WAIT_MS));
+    g_assert_true(IT_WAIT_FOR(f.c.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+
+    spice_inputs_channel_position(f.c.inputs, 300, 400, 0, 0);
+    g_assert_true(IT_WAIT_FOR(dev_count(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) >= 1,
+                              IT_WAIT_MS));
+    AgentMsg *m = dev_nth(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE, 0);
+    VDAgentMouseState ms;
+    g_assert_cmpuint(m->data->len, ==, sizeof(ms));
+    memcpy(&ms, m->data->data, sizeof(ms));
+    g_assert_cmpuint(ms.x, ==, 300);
+    g_assert_cmpuint(ms.y, ==, 400);
+    g_assert_cmpuint(ms.buttons, ==, 0);
+    g_assert_cmpuint(ms.display_id, ==, 0);
+
+    spice_inputs_channel_button_press(f.c.inputs, SPICE_MOUSE_BUTTON_LEFT,
+                                      SPICE_MOUSE_BUTTON_MASK_LEFT);
+    g_assert_true(IT_WAIT_FOR(dev_count(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) >= 2,
+                              IT_WAIT_MS));
+    m = dev_nth(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE,
+                dev_count(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) - 1);
+    memcpy(&ms, m->data->data, sizeof(ms));
+    g_assert_cmpuint(ms.x, ==, 300);
+    g_assert_cmpuint(ms.buttons, ==, VD_AGENT_LBUTTON_MASK);
+    /* nothing went to the relative mouse */
+    g_assert_cmpuint(it_mouse_events->len, ==, 0);
+    fixture_stop(&f, true);
+}
+
+static void test_removal(void)
+{
+    Fixture f;
+    fixture_start(&f, true);
+    g_assert_true(IT_WAIT_FOR(mouse_mode(&f) == SPICE_MOUSE_MODE_CLIENT, IT_WAIT_MS));
+
+    g_assert_cmpint(spice_server_remove_interface(&vdagent_sin.base), ==, 0);
+    g_assert_true(IT_WAIT_FOR(!agent_connected(&f), IT_WAIT_MS));
+    /* no agent, no tablet: back to server mode */
+    g_assert_true(IT_WAIT_FOR(mouse_mode(&f) == SPICE_MOUSE_MODE_SERVER, IT_WAIT_MS));
+
+    /* and back: AGENT_CONNECTED_TOKENS, a fresh announce from the client */
+    guint announces = dev_count(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES);
+    dev_state = -1;
+    g_assert_cmpint(spice_server_add_interface(f.s, &vdagent_sin.base), ==, 0);
+    g_assert_true(IT_WAIT_FOR(agent_connected(&f), IT_WAIT_MS));
+    g_assert_cmpint(dev_state, ==, 1);
+    g_assert_true(IT_WAIT_FOR(dev_count(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES) >
+                              announces, IT_WAIT_MS));
+    fixture_stop(&f, true);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    core = embedder_core_new(g_main_context_default());
+    g_test_add_func("/agent/route", test_route);
+    g_test_add_func("/agent/mouse", test_mouse);
+    g_test_add_func("/agent/removal", test_removal);
+    int ret = g_test_run();
+    embedder_core_free(core);
+    if (dev_in) {
+        g_byte_array_free(dev_in, TRUE);
+        g_byte_array_free(dev_port_buf[0], TRUE);
+        g_byte_array_free(dev_port_buf[1], TRUE);
+        g_byte_array_free(dev_out, TRUE);
+        g_array_free(dev_msgs, TRUE);
+    }
+    return ret;
+}
