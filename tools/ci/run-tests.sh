@@ -46,8 +46,10 @@ run_suite build-ci-asan
 
 # 3. each fuzzer for a short, bounded time over its corpus
 for fz in build-ci-asan/tests/fuzz/fuzz-*; do
-  [ -x "$fz" ] || continue
   name=$(basename "$fz")
+  # Only the libFuzzer binaries: not their object dirs or the replay tests.
+  [ -f "$fz" ] && [ -x "$fz" ] || continue
+  case "$name" in *-replay|*-corpus) continue ;; esac
   corpus=tests/fuzz/corpus/${name#fuzz-}
   work=$(mktemp -d)
   [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
