@@ -29,9 +29,6 @@
 /* Commands a "drain the rings" request processes at most (a guest that
  * keeps refilling the ring cannot hold the worker forever). */
 #define RED_WORKER_DRAIN_MAX 10000u
-/* Empty-ring retry before asking the device for a notification. */
-#define RED_WORKER_POLL_RETRY_MS 10u
-#define RED_WORKER_POLL_RETRIES 1u
 /* Monitors accepted in a monitors config. */
 #define RED_WORKER_MAX_MONITORS 16u
 
@@ -121,7 +118,6 @@ struct RedWorker {
     bool running;                       /* VM running: rings may be read */
     RedWatch *dispatcher_watch;
     RedTimer *poll_timer;
-    uint32_t display_poll_tries, cursor_poll_tries;
     bool display_waiting, cursor_waiting; /* notification requested, sleeping */
     RedSurface *surfaces;               /* n_surfaces entries, owned */
     GQueue pending;                     /* every pending Drawable*, oldest first */
