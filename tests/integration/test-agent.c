@@ -90,8 +90,10 @@ static int dev_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len)
 static int dev_read(SpiceCharDeviceInstance *sin, uint8_t *buf, int len)
 {
     int n = MIN(len, (int)dev_out->len);
-    memcpy(buf, dev_out->data, (size_t)n);
-    g_byte_array_remove_range(dev_out, 0, (guint)n);
+    if (n > 0) {
+        memcpy(buf, dev_out->data, (size_t)n);
+        g_byte_array_remove_range(dev_out, 0, (guint)n);
+    }
     return n;
 }
 
