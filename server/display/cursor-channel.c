@@ -128,8 +128,7 @@ static bool cache_add(CursorChannelClient *ccc, uint64_t unique, uint64_t *evict
 static void cache_clear(CursorChannelClient *ccc)
 {
     g_hash_table_remove_all(ccc->cache);
-    g_queue_free_full(&ccc->lru, g_free);
-    g_queue_init(&ccc->lru);
+    g_queue_clear_full(&ccc->lru, g_free);
 }
 
 /* ---- items ---- */
