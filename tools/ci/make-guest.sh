@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# make-guest.sh [CACHE_DIR]
+# Builds (once, then reuses) the end-to-end test guest from Debian packages
+# only: the kernel of linux-image-amd64 and a busybox-static initramfs whose
+# /init loads the qxl DRM driver chain, shows a fixed banner on tty0, keeps
+# drawing a counter and powers off (see docs/e2e.md for what it shows).
+# Prints the guest directory (vmlinuz, initrd.img, cmdline) on stdout.
+# CACHE_DIR defaults to $XDG_CACHE_HOME/spice-e2e-guest (~/.cache/...).
+# Exit 77 when the packages cannot be had (no apt, no lists, no mirror),
+# 1 on any other failure. Nothing is installed on the host.
+set -euo pipefail
+
+cache=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/spice-e2e-guest}
+skip() { echo "make-guest: $*" >&2; exit 77; }
+die() { echo "make-guest: $*" >&2; exit 1; }
+
+command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || skip "apt-get/dpkg-deb missing"
+command -v gzip >/dev/null || skip "gzip missing"
+mkdir -p "$cache"
+
+# Parallel tests build the guest at most once.
+exec 9>"$cache/.lock"
+command -v flock >/dev/null && flock -w 600 9
+
+# The kernel package linux-image-amd64 points at, from the local apt lists.
+kpkg_of_lists() {
+    apt-cache depends linux-image-amd64 2>/dev/null |
+        awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
+}
+kpkg=$(kpkg_of_lists || true)
+if [ -z "$kpkg" ] && [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq >/dev/null 2>&1 || true
+    kpkg=$(kpkg_of_lists || true)
+fi
+# Offline with an earlier build in the cache: reuse the newest one.
+if [ -z "$kpkg" ]; then
+    last=$(ls -dt "$cache"/guest-* 2>/dev/null | head -1 || true)
+    [ -n "$last" ] && [ -f "$last/initrd.img" ] && { echo "$last"; exit 0; }
+    skip "no linux-image-amd64 in the apt lists"
+fi
+
+# The key covers this script (it holds /init) and the kernel package.
+self_hash=$(sha256sum "$0" | cut -c1-12)
+out="$cache/guest-$kpkg-$self_hash"
+if [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/cmdline" ]; then
+    echo "$out"; exit 0
+fi
+
+work=$(mktemp -d "$cache/work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fetch() {  # package...: apt-get download into $work/debs, refreshing stale lists once
+    mkdir -p "$work/debs"
+    if ! (cd "$work/debs" && apt-get download "$@" >/dev/null 2>&1); then
+        [ "$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null 2>&1 || true
+        (cd "$work/debs" && apt-get download "$@" >/dev/null 2>&1) ||
+            skip "apt-get download $* failed"
+    fi
+}
+fetch "$kpkg" busybox-static
+dpkg-deb -x "$work"/debs/linux-image-*.deb "$work/k"
+dpkg-deb -x "$work"/debs/busybox-static_*.deb "$work/bb"
+bb="$work/bb/bin/busybox"
+[ -x "$bb" ] || die "busybox-static has no bin/busybox"
+kver=$(ls "$work/k/lib/modules" | head -1)
+[ -n "$kver" ] || die "$kpkg has no modules"
+vmlinuz=$(ls "$work"/k/boot/vmlinuz-* | head -1)
+
+# The package ships no modules.dep (depmod runs at install): make one.
+"$bb" depmod -b "$work/k" "$kver" || die "depmod failed"
+dep=$(grep '^kernel/drivers/gpu/drm/qxl/qxl.ko:' "$work/k/lib/modules/$kver/modules.dep") ||
+    die "qxl.ko not in modules.dep"
+# modules.dep lists the dependencies last-to-load first: load them reversed.
+order=""
+for m in ${dep#*:}; do order="$m $order"; done
+order="$order kernel/drivers/gpu/drm/qxl/qxl.ko"
+
+root="$work/root"
+mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/modules"
+cp "$bb" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+loads=""
+for m in $order; do
+    cp "$work/k/lib/modules/$kver/$m" "$root/modules/"
+    loads="$loads $(basename "$m")"
+done
+
+# The guest's /init. Markers on ttyS0 ("E2E: ...") tell the host where it is;
+# the screen (tty0) shows only the banner and the counter.
+cat >"$root/init" <<EOF
+#!/bin/sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+dmesg -n 1
+log() { echo "E2E: \$*" >/dev/ttyS0; }
+secs=60
+for a in \$(cat /proc/cmdline); do
+    case "\$a" in e2e.secs=*) secs=\${a#e2e.secs=} ;; esac
+done
+log "init up, kernel \$(uname -r)"
+for m in$loads; do
+    insmod /modules/\$m || log "insmod \$m failed"
+done
+i=0
+while [ ! -e /sys/class/graphics/fb0 ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+log "fb0 \$(cat /sys/class/graphics/fb0/name 2>/dev/null) \$(cat /sys/class/graphics/fb0/virtual_size 2>/dev/null)"
+log "fbcon \$(cat /sys/class/vtconsole/vtcon1/name 2>/dev/null) bound=\$(cat /sys/class/vtconsole/vtcon1/bind 2>/dev/null)"
+{
+    printf '\033[2J\033[H'
+    printf '\033[1;37mSPICE E2E GUEST BANNER\033[0m\n'
+    printf 'The quick brown fox jumps over the lazy dog 0123456789\n'
+    printf 'ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz !"#\$%%&()*+,-./:;<=>?@[]^_{|}~\n'
+    printf '\033[1;31m'
+    j=0; while [ \$j -lt 32 ]; do printf '\342\226\210 '; j=\$((j + 1)); done
+    printf '\033[0m\n'
+    printf '\033[33;44m yellow on blue \033[0m \033[32mgreen\033[0m \033[1;36mbright cyan\033[0m\n'
+} >/dev/tty0
+log "banner shown"
+dmesg | grep -i -E 'qxl|drm|fbcon|console' | head -20 >/dev/ttyS0
+n=0
+end=\$((secs * 5))
+while [ \$n -lt \$end ]; do
+    printf '\033[8;1Hcounter %05d' \$n >/dev/tty0
+    n=\$((n + 1))
+    [ \$((n % 25)) -eq 0 ] && log "tick \$n"
+    sleep 0.2
+done
+log "poweroff"
+poweroff -f
+EOF
+chmod +x "$root/init"
+(cd "$root" && find . | "$bb" cpio -o -H newc 2>/dev/null) | gzip -9 >"$work/initrd.img"
+
+mkdir -p "$out.tmp"
+cp "$vmlinuz" "$out.tmp/vmlinuz"
+mv "$work/initrd.img" "$out.tmp/initrd.img"
+# tty0 last: /dev/console is the screen; ttyS0 gets the kernel's errors.
+echo "console=ttyS0 console=tty0 loglevel=3 vt.global_cursor_default=0 consoleblank=0 video=1024x768 panic=-1" \
+    >"$out.tmp/cmdline"
+echo "$kpkg $kver:$loads" >"$out.tmp/info"
+rm -rf "$out"
+mv "$out.tmp" "$out"
+# Older guests (other kernels or scripts) are not needed any more.
+for old in "$cache"/guest-*; do [ "$old" = "$out" ] || rm -rf "$old"; done
+echo "$out"
