@@ -11,6 +11,8 @@
  * when the session ends. It exits after SECONDS (bounded), on stdin EOF or
  * on a channel error (exit 1). */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
