@@ -1,6 +1,7 @@
 /* Bitmap decoding: SPICE_BITMAP_FMT_* pixel rows (any stride, either row
  * order) into top-down pixman images, and 1-bit bitmaps into a1 masks.
  * Every read is bounded by the caller's data_size and palette length. */
+#include <limits.h>
 #include <string.h>
 
 #include "common/canvas/canvas-private.h"
@@ -65,11 +66,6 @@ static bool check_bitmap(const RedCanvasBitmap *bm, const uint8_t **row0, ptrdif
     return true;
 }
 
-static inline uint32_t pal(const RedCanvasBitmap *bm, uint32_t index)
-{
-    return index < bm->palette_entries ? bm->palette[index] : 0;
-}
-
 static pixman_format_code_t output_format(uint32_t format)
 {
     switch (format) {
@@ -78,6 +74,51 @@ static pixman_format_code_t output_format(uint32_t format)
     case SPICE_BITMAP_FMT_8BIT_A: return PIXMAN_a8;
     default: return PIXMAN_x8r8g8b8;
     }
+}
+
+/* The palette as a lookup table of `size` entries (2, 16 or 256): indexes
+ * past palette_entries read as 0, so the pixel loops need no bound check. */
+static void palette_lut(const RedCanvasBitmap *bm, uint32_t *lut, uint32_t size)
+{
+    uint32_t n = MIN(size, bm->palette_entries);
+    if (n) {
+        memcpy(lut, bm->palette, n * sizeof(uint32_t));
+    }
+    for (uint32_t i = n; i < size; i++) {
+        lut[i] = 0;
+    }
+}
+
+pixman_image_t *red_canvas_wrap_bitmap(const RedCanvasBitmap *bm, bool high_bits_set)
+{
+    const uint8_t *src;
+    ptrdiff_t step;
+
+    if (!bm || !check_bitmap(bm, &src, &step, NULL)) {
+        return NULL;
+    }
+    pixman_format_code_t of = output_format(bm->format);
+    switch (bm->format) {
+    case SPICE_BITMAP_FMT_32BIT:
+        if (high_bits_set) {
+            return NULL;        /* the fourth byte must be rewritten */
+        }
+        break;
+    case SPICE_BITMAP_FMT_RGBA:
+    case SPICE_BITMAP_FMT_16BIT:
+    case SPICE_BITMAP_FMT_8BIT_A:
+        break;
+    default:
+        return NULL;            /* needs a conversion */
+    }
+    /* pixman wants 32-bit aligned rows; bottom-up bitmaps become a negative
+     * stride from the last row. */
+    if ((uintptr_t)src % sizeof(uint32_t) || step % (ptrdiff_t)sizeof(uint32_t) ||
+        step > INT_MAX || step < -INT_MAX) {
+        return NULL;
+    }
+    return pixman_image_create_bits(of, (int)bm->width, (int)bm->height,
+                                    (uint32_t *)(uintptr_t)src, (int)step);
 }
 
 pixman_image_t *red_canvas_decode_bitmap(const RedCanvasBitmap *bm, bool high_bits_set,
@@ -90,7 +131,9 @@ pixman_image_t *red_canvas_decode_bitmap(const RedCanvasBitmap *bm, bool high_bi
         return NULL;
     }
     pixman_format_code_t of = output_format(bm->format);
-    pixman_image_t *img = pixman_image_create_bits(of, (int)bm->width, (int)bm->height, NULL, 0);
+    /* Every pixel of every row is written below: no need to clear. */
+    pixman_image_t *img = pixman_image_create_bits_no_clear(of, (int)bm->width,
+                                                            (int)bm->height, NULL, 0);
     if (!img) {
         g_set_error(error, CANVAS_ERROR, 1, "out of memory for a %ux%u image", bm->width, bm->height);
         return NULL;
@@ -98,33 +141,49 @@ pixman_image_t *red_canvas_decode_bitmap(const RedCanvasBitmap *bm, bool high_bi
     uint8_t *dst_row = (uint8_t *)pixman_image_get_data(img);
     int dstride = pixman_image_get_stride(img);
     uint32_t w = bm->width;
+    uint32_t lut[256];
+    switch (bm->format) {
+    case SPICE_BITMAP_FMT_1BIT_LE:
+    case SPICE_BITMAP_FMT_1BIT_BE:
+        palette_lut(bm, lut, 2);
+        break;
+    case SPICE_BITMAP_FMT_4BIT_LE:
+    case SPICE_BITMAP_FMT_4BIT_BE:
+        palette_lut(bm, lut, 16);
+        break;
+    case SPICE_BITMAP_FMT_8BIT:
+        palette_lut(bm, lut, 256);
+        break;
+    default:
+        break;
+    }
 
     for (uint32_t y = 0; y < bm->height; y++, src += step, dst_row += dstride) {
         uint32_t *d32 = (uint32_t *)(void *)dst_row;
         switch (bm->format) {
         case SPICE_BITMAP_FMT_1BIT_LE:
             for (uint32_t x = 0; x < w; x++) {
-                d32[x] = pal(bm, (src[x >> 3] >> (x & 7)) & 1);
+                d32[x] = lut[(src[x >> 3] >> (x & 7)) & 1];
             }
             break;
         case SPICE_BITMAP_FMT_1BIT_BE:
             for (uint32_t x = 0; x < w; x++) {
-                d32[x] = pal(bm, (src[x >> 3] >> (7 - (x & 7))) & 1);
+                d32[x] = lut[(src[x >> 3] >> (7 - (x & 7))) & 1];
             }
             break;
         case SPICE_BITMAP_FMT_4BIT_LE:
             for (uint32_t x = 0; x < w; x++) {
-                d32[x] = pal(bm, (x & 1) ? src[x >> 1] >> 4 : src[x >> 1] & 0xf);
+                d32[x] = lut[(x & 1) ? src[x >> 1] >> 4 : src[x >> 1] & 0xf];
             }
             break;
         case SPICE_BITMAP_FMT_4BIT_BE:
             for (uint32_t x = 0; x < w; x++) {
-                d32[x] = pal(bm, (x & 1) ? src[x >> 1] & 0xf : src[x >> 1] >> 4);
+                d32[x] = lut[(x & 1) ? src[x >> 1] & 0xf : src[x >> 1] >> 4];
             }
             break;
         case SPICE_BITMAP_FMT_8BIT:
             for (uint32_t x = 0; x < w; x++) {
-                d32[x] = pal(bm, src[x]);
+                d32[x] = lut[src[x]];
             }
             break;
         case SPICE_BITMAP_FMT_24BIT:

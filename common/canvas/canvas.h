@@ -242,6 +242,15 @@ typedef struct RedCanvasBitmap {
 pixman_image_t *red_canvas_decode_bitmap(const RedCanvasBitmap *bitmap, bool high_bits_set,
                                          GError **error);
 
+/* The same image as red_canvas_decode_bitmap would return, but reading the
+ * bitmap's data in place (no copy) when the format needs no conversion
+ * (32BIT without high_bits_set, RGBA, 16BIT, 8BIT_A) and rows are 32-bit
+ * aligned; bottom-up bitmaps get a negative stride. NULL when that is not
+ * possible or the bitmap is invalid: decode it instead. The data must stay
+ * valid and unchanged while the image is used. Any thread; caller owns the
+ * image (not the pixels). */
+pixman_image_t *red_canvas_wrap_bitmap(const RedCanvasBitmap *bitmap, bool high_bits_set);
+
 /* Decodes a 1-bit bitmap (1BIT_LE or 1BIT_BE) into a PIXMAN_a1 mask image,
  * ready for RedCanvasMask. Caller owns the image. */
 pixman_image_t *red_canvas_decode_mask(const RedCanvasBitmap *bitmap, GError **error);

@@ -51,10 +51,14 @@ static pixman_image_t *get_image(RenderCtx *c, const RedImage *img, bool as_mask
         };
         cb.data = red_bitmap_get_data(bm, &size);
         cb.data_size = size;
-        pixman_image_t *out = as_mask
-            ? red_canvas_decode_mask(&cb, &err)
-            : red_canvas_decode_bitmap(&cb, (img->flags & SPICE_IMAGE_FLAGS_HIGH_BITS_SET) != 0,
-                                       &err);
+        bool high = (img->flags & SPICE_IMAGE_FLAGS_HIGH_BITS_SET) != 0;
+        /* The drawable keeps the guest's bitmap until it is released, after
+         * rendering: formats the canvas reads as they are are used in place. */
+        pixman_image_t *out = as_mask ? red_canvas_decode_mask(&cb, &err)
+                                      : red_canvas_wrap_bitmap(&cb, high);
+        if (!out && !as_mask) {
+            out = red_canvas_decode_bitmap(&cb, high, &err);
+        }
         if (!out) {
             red_guest_bug("bitmap: %s", err ? err->message : "undecodable");
             g_clear_error(&err);
@@ -135,21 +139,35 @@ static void set_transform(pixman_transform_t *t, const RedTransform *r)
 
 void render_clip_region(const RedClip *clip, const pixman_box32_t *box, pixman_region32_t *out)
 {
-    pixman_region32_init_rect(out, box->x1, box->y1, (unsigned)MAX(box->x2 - box->x1, 0),
-                              (unsigned)MAX(box->y2 - box->y1, 0));
-    if (clip->type == SPICE_CLIP_TYPE_RECTS) {
-        pixman_region32_t rects;
-        pixman_region32_init(&rects);
-        for (uint32_t i = 0; i < clip->num_rects; i++) {
-            const RedRect *r = &clip->rects[i];
-            if (r->right > r->left && r->bottom > r->top) {
-                pixman_region32_union_rect(&rects, &rects, r->left, r->top,
-                                           (unsigned)(r->right - r->left),
-                                           (unsigned)(r->bottom - r->top));
-            }
+    if (clip->type != SPICE_CLIP_TYPE_RECTS) {
+        pixman_region32_init_rect(out, box->x1, box->y1, (unsigned)MAX(box->x2 - box->x1, 0),
+                                  (unsigned)MAX(box->y2 - box->y1, 0));
+        return;
+    }
+    /* One pass over the clip list, each rectangle cut to the box, then one
+     * region built from all of them: a union per rectangle costs O(n^2)
+     * (text lines carry dozens of glyph rectangles). */
+    pixman_box32_t stack[64];
+    pixman_box32_t *boxes = clip->num_rects <= G_N_ELEMENTS(stack)
+                            ? stack : g_new(pixman_box32_t, clip->num_rects);
+    int n = 0;
+    for (uint32_t i = 0; i < clip->num_rects; i++) {
+        const RedRect *r = &clip->rects[i];
+        pixman_box32_t b = { MAX(r->left, box->x1), MAX(r->top, box->y1),
+                             MIN(r->right, box->x2), MIN(r->bottom, box->y2) };
+        if (b.x2 > b.x1 && b.y2 > b.y1) {
+            boxes[n++] = b;
         }
-        pixman_region32_intersect(out, out, &rects);
-        pixman_region32_fini(&rects);
+    }
+    if (n == 0) {
+        pixman_region32_init(out);
+    } else if (n == 1) {
+        pixman_region32_init_with_extents(out, &boxes[0]);
+    } else {
+        pixman_region32_init_rects(out, boxes, n);
+    }
+    if (boxes != stack) {
+        g_free(boxes);
     }
 }
 

@@ -85,12 +85,45 @@ static void test_all_formats(void)
                     }
                 }
             }
+            /* Read in place where possible: the same pixels as the copy. */
+            pixman_image_t *wrapped = red_canvas_wrap_bitmap(&bm, high);
+            bool wrappable = (f == SPICE_BITMAP_FMT_32BIT && !high) ||
+                             f == SPICE_BITMAP_FMT_RGBA || f == SPICE_BITMAP_FMT_16BIT ||
+                             f == SPICE_BITMAP_FMT_8BIT_A;
+            g_assert_true(!wrapped || wrappable);
+            if (wrappable && stride % 4 == 0) {
+                g_assert_nonnull(wrapped);
+            }
+            if (wrapped) {
+                g_assert_cmpint(pixman_image_get_format(wrapped), ==, want_fmt);
+                for (unsigned y = 0; y < h; y++) {
+                    for (unsigned x = 0; x < w; x++) {
+                        g_assert_cmphex(img_get(wrapped, (int)x, (int)y), ==,
+                                        img_get(img, (int)x, (int)y));
+                    }
+                }
+                /* pixman reads it like the copy (negative strides too). */
+                pixman_image_t *da = pixman_image_create_bits(PIXMAN_a8r8g8b8, (int)w, (int)h,
+                                                              NULL, 0);
+                pixman_image_t *db = pixman_image_create_bits(PIXMAN_a8r8g8b8, (int)w, (int)h,
+                                                              NULL, 0);
+                pixman_image_composite32(PIXMAN_OP_SRC, wrapped, NULL, da, 0, 0, 0, 0, 0, 0,
+                                         (int)w, (int)h);
+                pixman_image_composite32(PIXMAN_OP_SRC, img, NULL, db, 0, 0, 0, 0, 0, 0,
+                                         (int)w, (int)h);
+                g_assert_cmpmem(pixman_image_get_data(da), (size_t)w * h * 4,
+                                pixman_image_get_data(db), (size_t)w * h * 4);
+                pixman_image_unref(da);
+                pixman_image_unref(db);
+                pixman_image_unref(wrapped);
+            }
             pixman_image_unref(img);
             /* one byte short is refused */
             bm.data_size = size - 1;
             g_assert_null(red_canvas_decode_bitmap(&bm, false, &err));
             g_assert_nonnull(err);
             g_clear_error(&err);
+            g_assert_null(red_canvas_wrap_bitmap(&bm, false));
             g_free(data);
         }
     }
