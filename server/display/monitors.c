@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "server/core/log.h"
+#include "server/display/display-channel.h"
 
 void worker_monitors_config(RedWorker *w, QXLPHYSICAL addr, int32_t group_id)
 {
@@ -59,4 +60,13 @@ void worker_monitors_config(RedWorker *w, QXLPHYSICAL addr, int32_t group_id)
     g_free(w->monitors_config);
     w->monitors_config = copy;
     w->driver_unloaded = false;
+
+    DisplayHead heads[DISPLAY_MAX_HEADS];
+    uint32_t n = MIN(count, DISPLAY_MAX_HEADS);
+    for (uint32_t i = 0; i < n; i++) {
+        const QXLHead *h = &copy->heads[i];
+        heads[i] = (DisplayHead){ .id = h->id, .surface_id = h->surface_id, .width = h->width,
+                                  .height = h->height, .x = h->x, .y = h->y, .flags = h->flags };
+    }
+    display_channel_monitors_config(w->display_channel, heads, n, copy->max_allowed);
 }

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "server/core/log.h"
+#include "server/display/cursor-channel.h"
+#include "server/display/display-channel.h"
 
 void surfaces_init(RedWorker *w)
 {
@@ -110,6 +112,7 @@ RedSurface *surface_create(RedWorker *w, uint32_t id, uint32_t width, uint32_t h
     s->create_release = create_release;
     s->destroy_release = (QXLReleaseInfoExt){ 0 };
     pixman_region32_clear(&s->dirty);
+    display_channel_surface_create(w->display_channel, id, width, height, format, primary);
     return s;
 }
 
@@ -119,6 +122,11 @@ void surface_destroy(RedWorker *w, RedSurface *s, QXLReleaseInfoExt destroy_rele
     /* Whoever reads this surface must see its last pixels. */
     tree_render_readers(w, s, NULL);
     tree_drop_surface(w, s);
+    display_channel_surface_destroy(w->display_channel, s->id);
+    if (s->primary) {
+        /* Clients lose their cursor with the primary, as upstream does. */
+        cursor_channel_reset(w->cursor_channel);
+    }
     s->live = false;
     s->destroy_release = destroy_release;
     surface_unref(w, s);

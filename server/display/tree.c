@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "server/core/log.h"
+#include "server/display/display-channel.h"
 
 static pixman_box32_t rect_to_box(const RedRect *r)
 {
@@ -457,6 +458,8 @@ void tree_add_drawable(RedWorker *w, RedDrawable *red)
     }
     /* Readers of s must not see d's pixels. */
     tree_render_readers(w, s, &d->region);
+    /* Clients get the drawing itself, before it can be rendered or dropped. */
+    display_channel_draw(w->display_channel, red, &d->region);
 
     g_queue_push_tail(&s->pending, d);
     d->surface_link = s->pending.tail;

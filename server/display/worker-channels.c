@@ -2,9 +2,8 @@
  * worker's loop; the main loop only registers them with reds and hands
  * authenticated links over (connect -> dispatcher -> worker).
  *
- * For now a client gets SET_ACK (channel base) and is kept alive; the
- * display and cursor protocols (server/display/display-channel*.c,
- * cursor-channel*.c) replace the ops tables here without touching the tree.
+ * The protocols live in display-channel*.c / dcc*.c and cursor-channel.c;
+ * this file only connects them to the worker (DisplayChannelHost).
  *
  * Threading: create/destroy on the main loop (thread not running),
  * connect_op/request_disconnect on any thread, the rest on the worker.
@@ -14,59 +13,59 @@
 #include <spice/protocol.h>
 
 #include "server/core/log.h"
+#include "server/display/cursor-channel.h"
+#include "server/display/display-channel.h"
 
-static void channel_connect_op(RedChannel *channel, RedClient *client, RedLink *link)
+static void host_post(void *opaque, void (*func)(void *data), void *data)
 {
-    RedWorker *w = channel->priv;
-    WorkerMsgConnect m = { .channel = channel, .client = red_client_ref(client), .link = link };
-    dispatcher_post(w->dispatcher, WORKER_MSG_CHANNEL_CONNECT, &m, sizeof(m));
+    red_worker_post_func(opaque, func, data);
 }
 
-static void channel_request_disconnect(RedChannelClient *rcc)
+static void host_render_region(void *opaque, uint32_t surface_id, const pixman_region32_t *region)
 {
-    RedWorker *w = rcc->channel->priv;
-    WorkerMsgDisconnect m = { .rcc = rcc };
-    dispatcher_post(w->dispatcher, WORKER_MSG_CHANNEL_DISCONNECT, &m, sizeof(m));
+    worker_render_region(opaque, surface_id, region);
 }
 
-static bool channel_handle_message(RedChannelClient *rcc, uint16_t type, uint32_t size,
-                                   const uint8_t *body)
+static RedCanvas *host_get_canvas(void *opaque, uint32_t surface_id)
 {
-    /* DISPLAY_INIT, preferred compression, cursor acks...: accepted and
-     * ignored until the channel protocols exist. */
-    (void)rcc;
-    (void)type;
-    (void)size;
-    (void)body;
-    return true;
+    return worker_get_canvas(opaque, surface_id);
 }
 
-static const RedChannelOps worker_channel_ops = {
-    .connect = channel_connect_op,
-    .handle_message = channel_handle_message,
-    .request_disconnect = channel_request_disconnect,
-};
-
-static RedChannel *channel_new(RedWorker *w, uint8_t type)
+/* QXL interface 3.2+: tell the guest driver which drawing features the
+ * connected clients share (it then may use composite, A8 surfaces...). */
+static void host_client_caps_changed(void *opaque)
 {
-    RedChannel *c = g_new0(RedChannel, 1);
-    red_channel_init(c, w->reds, type, (uint8_t)w->qxl->id, w->loop, &worker_channel_ops,
-                     sizeof(RedChannelClient));
-    c->use_acks = true;
-    c->priv = w;
-    return c;
+    RedWorker *w = opaque;
+    uint8_t caps[SPICE_CAPABILITIES_SIZE] = { 0 };
+
+    if (w->qif->base.minor_version < 2 || !w->qif->set_client_capabilities || !w->running) {
+        return;
+    }
+    bool present = display_channel_get_client_caps(w->display_channel, caps, sizeof(caps));
+    w->qif->set_client_capabilities(w->qxl, present, caps);
 }
 
 void worker_channels_create(RedWorker *w)
 {
-    w->display_channel = channel_new(w, SPICE_CHANNEL_DISPLAY);
-    w->cursor_channel = channel_new(w, SPICE_CHANNEL_CURSOR);
+    const DisplayChannelHost dhost = {
+        .opaque = w,
+        .post_to_worker = host_post,
+        .render_region = host_render_region,
+        .get_canvas = host_get_canvas,
+        .client_caps_changed = host_client_caps_changed,
+    };
+    const CursorChannelHost chost = {
+        .opaque = w,
+        .post_to_worker = host_post,
+    };
+    w->display_channel = display_channel_new(w->reds, w->loop, (uint8_t)w->qxl->id, &dhost);
+    w->cursor_channel = cursor_channel_new(w->reds, w->loop, (uint8_t)w->qxl->id, &chost);
 }
 
 void worker_channels_destroy(RedWorker *w)
 {
-    g_clear_pointer(&w->display_channel, g_free);
-    g_clear_pointer(&w->cursor_channel, g_free);
+    g_clear_pointer(&w->display_channel, display_channel_free);
+    g_clear_pointer(&w->cursor_channel, cursor_channel_free);
 }
 
 void worker_channel_connect(RedWorker *w, const WorkerMsgConnect *m)

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "server/core/log.h"
+#include "server/display/cursor-channel.h"
+#include "server/display/display-channel.h"
 
 static void worker_poll(RedWorker *w);
 
@@ -62,6 +64,7 @@ static void cursor_reset(RedWorker *w)
 
 static void handle_cursor_cmd(RedWorker *w, RedCursorCmd *cmd)
 {
+    cursor_channel_process_cmd(w->cursor_channel, cmd);
     switch (cmd->type) {
     case QXL_CURSOR_SET:
         /* The shape stays referenced by clients until replaced, as upstream
@@ -548,11 +551,13 @@ static void handle_message(void *opaque, uint32_t type, void *payload, size_t si
         handle_flush_surfaces(w, payload);
         break;
     case WORKER_MSG_RESET_IMAGE_CACHE:
-        /* Rendering keeps no image cache; client caches belong to the
-         * display channel clients, which reset theirs on their own. */
+        /* Rendering keeps no image cache; the clients' pixmap caches are
+         * emptied. */
+        display_channel_reset(w->display_channel);
         break;
     case WORKER_MSG_RESET_CURSOR:
         cursor_reset(w);
+        cursor_channel_reset(w->cursor_channel);
         break;
     case WORKER_MSG_LOADVM_COMMANDS:
         handle_loadvm(w, payload, size);
@@ -595,6 +600,7 @@ static void handle_message(void *opaque, uint32_t type, void *payload, size_t si
     case WORKER_MSG_MOUSE_MODE: {
         const WorkerMsgU32 *m = payload;
         w->mouse_mode = m->value;
+        cursor_channel_set_mouse_mode(w->cursor_channel, m->value);
         break;
     }
     case WORKER_MSG_CLOSE_CHANNELS:
