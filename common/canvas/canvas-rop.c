@@ -156,8 +156,11 @@ static void spec_fill_##BITS(pixman_image_t *dest, int x, int y, int w, int h, \
                              uint32_t value, RedRop rop)                      \
 {                                                                             \
     T v = (T)value;                                                           \
-    for (int j = y; j < y + h; j++) {                                         \
-        T *d = (T *)(void *)row_ptr(dest, j) + x;                             \
+    /* Row pointers by stepping: pixman's getters are calls. */               \
+    ptrdiff_t dstride = pixman_image_get_stride(dest);                        \
+    uint8_t *drow = row_ptr(dest, y);                                         \
+    for (int j = y; j < y + h; j++, drow += dstride) {                        \
+        T *d = (T *)(void *)drow + x;                                         \
         SPEC_ROW(T, v)                                                        \
     }                                                                         \
 }                                                                             \
@@ -181,9 +184,13 @@ static void spec_tile_##BITS(pixman_image_t *dest, int x, int y, int w, int h, \
 static void spec_blit_##BITS(pixman_image_t *dest, pixman_image_t *src, int sx, \
                              int sy, int dx, int dy, int w, int h, RedRop rop) \
 {                                                                             \
-    for (int j = 0; j < h; j++) {                                             \
-        T *d = (T *)(void *)row_ptr(dest, dy + j) + dx;                       \
-        const T *sp = (const T *)(const void *)row_ptr(src, sy + j) + sx;     \
+    ptrdiff_t dstride = pixman_image_get_stride(dest);                        \
+    ptrdiff_t sstride = pixman_image_get_stride(src);                         \
+    uint8_t *drow = row_ptr(dest, dy);                                        \
+    const uint8_t *srow = row_ptr(src, sy);                                   \
+    for (int j = 0; j < h; j++, drow += dstride, srow += sstride) {           \
+        T *d = (T *)(void *)drow + dx;                                        \
+        const T *sp = (const T *)(const void *)srow + sx;                     \
         if (rop == RED_ROP_COPY) {                                            \
             memmove(d, sp, (size_t)w * sizeof(T));                            \
             continue;                                                         \
@@ -335,13 +342,18 @@ void red_rop_copy_rect(pixman_image_t *image, int sx, int sy, int w, int h, int 
         return;
     }
     size_t bytes = (size_t)w * (size_t)(bpp / 8);
+    ptrdiff_t stride = pixman_image_get_stride(image);
+    uint8_t *base = (uint8_t *)pixman_image_get_data(image);
+    uint8_t *d = base + (ptrdiff_t)dy * stride + dx * (bpp / 8);
+    const uint8_t *s = base + (ptrdiff_t)sy * stride + sx * (bpp / 8);
     if (dy > sy) {
+        /* Bottom row first: rows not yet read lie above. */
         for (int j = h - 1; j >= 0; j--) {
-            memmove(row_ptr(image, dy + j) + dx * (bpp / 8), row_ptr(image, sy + j) + sx * (bpp / 8), bytes);
+            memmove(d + j * stride, s + j * stride, bytes);
         }
     } else {
         for (int j = 0; j < h; j++) {
-            memmove(row_ptr(image, dy + j) + dx * (bpp / 8), row_ptr(image, sy + j) + sx * (bpp / 8), bytes);
+            memmove(d + j * stride, s + j * stride, bytes);
         }
     }
 }
