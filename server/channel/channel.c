@@ -7,7 +7,11 @@
 #include "server/channel/channel.h"
 
 #include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <spice/protocol.h>
 
@@ -236,15 +240,10 @@ void red_channel_client_pipe_add(RedChannelClient *rcc, RedPipeItem *item)
     }
     g_queue_push_tail(&rcc->pipe, item);
     rcc->pipe_bytes += item->size;
-    if (!rcc->in_io) {
-        rcc->in_io++;
-        rcc_push(rcc);
-        rcc->in_io--;
-        if (rcc->dead && !rcc->in_io) {
-            red_channel_client_disconnect(rcc);   /* frees */
-        }
-    } else {
-        /* The io callback pushes before it returns. */
+    /* Inside an io callback the callback pushes before it returns. */
+    if (!rcc->in_io && !rcc->push_armed && rcc->push_timer) {
+        rcc->push_armed = true;
+        red_timer_start(rcc->push_timer, 0);
     }
 }
 
@@ -307,7 +306,7 @@ static bool rcc_handle_base_message(RedChannelClient *rcc, uint16_t type, uint32
     switch (type) {
     case SPICE_MSGC_ACK_SYNC:
         if (size < 4) {
-            red_client_bug("ACK_SYNC of %u bytes", size);
+            red_client_bug("%s: ACK_SYNC of %u bytes", rcc->peer, size);
             return false;
         }
         rcc->client_generation = (uint32_t)body[0] | (uint32_t)body[1] << 8 |
@@ -321,7 +320,7 @@ static bool rcc_handle_base_message(RedChannelClient *rcc, uint16_t type, uint32
         return true;
     case SPICE_MSGC_PONG:
         if (size < 12) {
-            red_client_bug("PONG of %u bytes", size);
+            red_client_bug("%s: PONG of %u bytes", rcc->peer, size);
             return false;
         }
         if (rcc->channel->ops->on_pong) {
@@ -340,8 +339,8 @@ static bool rcc_handle_base_message(RedChannelClient *rcc, uint16_t type, uint32
         /* We never migrate; a disconnecting client closes its socket next. */
         return true;
     default:
-        red_client_bug("channel %u:%u: unknown base message %u", rcc->channel->type,
-                       rcc->channel->id, type);
+        red_client_bug("%s: channel %u:%u: unknown base message %u", rcc->peer,
+                       rcc->channel->type, rcc->channel->id, type);
         return false;
     }
 }
@@ -385,8 +384,8 @@ static bool rcc_receive(RedChannelClient *rcc)
             rcc->msg_size = (uint32_t)h[2] | (uint32_t)h[3] << 8 | (uint32_t)h[4] << 16 |
                             (uint32_t)h[5] << 24;
             if (rcc->msg_size > rcc->channel->max_message_size) {
-                red_client_bug("channel %u:%u: message %u of %u bytes exceeds the %u-byte limit",
-                               rcc->channel->type, rcc->channel->id, rcc->msg_type,
+                red_client_bug("%s: channel %u:%u: message %u of %u bytes exceeds the %u-byte limit",
+                               rcc->peer, rcc->channel->type, rcc->channel->id, rcc->msg_type,
                                rcc->msg_size, rcc->channel->max_message_size);
                 return false;
             }
@@ -407,6 +406,7 @@ static bool rcc_receive(RedChannelClient *rcc)
 
 static void rcc_free(RedChannelClient *rcc)
 {
+    red_timer_remove(rcc->push_timer);
     g_free(rcc->msg_buf);
     g_free(rcc->common_caps);
     g_free(rcc->caps);
@@ -431,6 +431,32 @@ static void rcc_io(int fd, int event, void *opaque)
     if (rcc->dead && !rcc->in_io) {
         rcc_free(rcc);
     }
+}
+
+static void rcc_push_timer_cb(void *opaque)
+{
+    RedChannelClient *rcc = opaque;
+
+    rcc->push_armed = false;
+    rcc->in_io++;
+    rcc_push(rcc);
+    rcc->in_io--;
+    if (rcc->dead && !rcc->in_io) {
+        rcc_free(rcc);
+    }
+}
+
+static void describe_peer(const SpiceChannelEventInfo *info, char *buf, size_t len)
+{
+    char host[INET6_ADDRSTRLEN], serv[8];   /* numeric forms only */
+
+    if (!info || info->plen_ext == 0 ||
+        getnameinfo((const struct sockaddr *)&info->paddr_ext, info->plen_ext, host, sizeof(host),
+                    serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        g_strlcpy(buf, "local peer", len);
+        return;
+    }
+    snprintf(buf, len, "%s:%s", host, serv);
 }
 
 RedChannelClient *red_channel_client_new(RedChannel *channel, RedClient *client, RedLink *link)
@@ -463,6 +489,8 @@ RedChannelClient *red_channel_client_new(RedChannel *channel, RedClient *client,
 
     g_queue_init(&rcc->pipe);
     wire_writer_init(&rcc->out);
+    describe_peer(rcc->stream->info, rcc->peer, sizeof(rcc->peer));
+    rcc->push_timer = red_timer_add(channel->loop, rcc_push_timer_cb, rcc);
     channel->clients = g_list_prepend(channel->clients, rcc);
     rcc->watch = red_watch_add(channel->loop, rcc->stream->fd, RED_WATCH_READ, rcc_io, rcc);
 

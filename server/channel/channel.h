@@ -165,6 +165,10 @@ struct RedChannelClient {
     uint32_t client_generation;
     uint32_t unacked;                /* messages sent since the client's last ACK */
 
+    RedTimer *push_timer;            /* writes queued items from the loop */
+    bool push_armed;
+    char peer[64];                   /* peer address, for log lines */
+
     int in_io;                       /* > 0 while inside an io callback */
     bool dead;                       /* disconnected, free when io unwinds */
 };
@@ -178,7 +182,9 @@ RedChannelClient *red_channel_client_new(RedChannel *channel, RedClient *client,
 bool red_channel_client_has_cap(const RedChannelClient *rcc, uint32_t cap);
 bool red_channel_client_has_common_cap(const RedChannelClient *rcc, uint32_t cap);
 
-/* Queues an item at the tail (takes ownership) and starts writing. */
+/* Queues an item at the tail (takes ownership). Writing starts from the
+ * loop (never inside this call), so the caller's rcc stays valid even when
+ * the write then fails. */
 void red_channel_client_pipe_add(RedChannelClient *rcc, RedPipeItem *item);
 /* Queues a ready-made message body (copied). */
 void red_channel_client_send_raw(RedChannelClient *rcc, uint16_t type, const void *body, size_t len);

@@ -14,9 +14,8 @@
 #include <stdint.h>
 #include <glib.h>
 
-#ifndef G_LOG_DOMAIN
-#define G_LOG_DOMAIN "Spice"
-#endif
+/* The log domain ("Spice") is set for all server code by meson
+ * (-DG_LOG_DOMAIN), so it holds whatever glib header came first. */
 
 typedef struct RedRateLimit {
     int64_t window_start;   /* monotonic us */

@@ -594,7 +594,7 @@ static void test_bad_client_message(void)
     Harness h;
     harness_init(&h);
     harness_connect(&h);
-    g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "client bug:*");
+    g_test_expect_message("Spice", G_LOG_LEVEL_WARNING, "client bug:*");
     uint8_t junk[3] = { 1, 2, 3 };
     client_send(&h, SPICE_MSGC_DISPLAY_INIT, junk, sizeof(junk));
     for (int i = 0; i < 100 && h.dc->clients; i++) {
