@@ -115,8 +115,11 @@ int spice_server_set_sasl(SpiceServer *s, int enabled)
 
 int spice_server_set_sasl_appname(SpiceServer *s, const char *appname)
 {
-    red_config_error("SASL authentication is not supported by this server");
-    return -1;
+    /* QEMU names itself on every start; harmless to keep even though SASL
+     * itself cannot be enabled (spice_server_set_sasl refuses). */
+    g_free(s->cfg.sasl_appname);
+    s->cfg.sasl_appname = g_strdup(appname);
+    return 0;
 }
 
 static bool main_channel_connected(SpiceServer *s)
