@@ -52,16 +52,23 @@ def _die_with_parent():
         pass
 
 
-def spawn(argv, env=None, stdout=None, stderr=None, stdin=subprocess.DEVNULL):
-    """Starts a process that is killed when the test ends."""
+def spawn(argv, env=None, stdout=None, stderr=None, stdin=subprocess.DEVNULL, new_session=False):
+    """Starts a process that is killed when the test ends; with new_session
+    its whole process group is (xvfb-run's Xvfb and clients)."""
     p = subprocess.Popen(argv, env=env, stdout=stdout, stderr=stderr, stdin=stdin,
-                         preexec_fn=_die_with_parent)
+                         preexec_fn=_die_with_parent, start_new_session=new_session)
+    p.e2e_group = new_session
     _procs.append(p)
     return p
 
 
 def kill_all():
     for p in reversed(_procs):
+        if p.e2e_group:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
         if p.poll() is None:
             p.kill()
     for p in _procs:
@@ -186,7 +193,9 @@ class Qemu:
         env = dict(os.environ)
         env.pop("LD_LIBRARY_PATH", None)
         env.pop("LD_PRELOAD", None)
-        if which == "ours":
+        # E2E_OURS_IS_UPSTREAM=1 runs the "ours" side on upstream's library
+        # too: a check of the tests themselves.
+        if which == "ours" and not os.environ.get("E2E_OURS_IS_UPSTREAM"):
             env["LD_LIBRARY_PATH"] = args.libdir
             env.update(sanitizer_env(args.libdir))
         self.logf = open(self.log_path, "w")

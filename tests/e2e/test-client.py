@@ -44,15 +44,24 @@ class Client:
         self.p = E.spawn([args.client, str(port), str(seconds)], env=client_env(),
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errf)
         self.lines = []
+        self.buf = b""
 
     def _readline(self, timeout):
+        """The client's next stdout line, or None after timeout seconds."""
         import select
-        r, _, _ = select.select([self.p.stdout], [], [], timeout)
-        if not r:
-            return None
-        line = self.p.stdout.readline()
-        if not line:
-            raise E.Fail("%s: client exited (%s); see %s-client.err" % (self.tag, self.p.poll(), self.tag))
+        deadline = time.time() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.p.stdout], [], [], left)
+            if not r:
+                return None
+            chunk = os.read(self.p.stdout.fileno(), 65536)
+            if not chunk:
+                raise E.Fail("%s: client exited (%s); see %s-client.err" % (self.tag, self.p.poll(), self.tag))
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
         line = line.decode(errors="replace").strip()
         self.lines.append(line)
         return line
