@@ -370,6 +370,7 @@ static void test_jpeg_quality(void)
     g_assert_true(jpeg_decode(q85.data, q85.len, &pic, &err));
     codec_image_to_picture(&img, &ref);
     g_assert_cmpfloat(psnr(&pic, &ref), >, 35.0);
+    codec_picture_clear(&pic);
     /* garbage is rejected */
     g_assert_false(jpeg_decode(q85.data + 10, q85.len / 3, &pic, &err) && (codec_picture_clear(&pic), true));
     codec_picture_clear(&ref);
