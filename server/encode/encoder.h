@@ -17,6 +17,12 @@
  * separated) makes red_encoders_new() skip those codecs, so tests can
  * cross-check a codec against its fallbacks.
  *
+ * GLZ contract: glz_encode assigns the next image id of the client's window
+ * and later images may reference it, so an image encoded as GLZ_RGB or
+ * ZLIB_GLZ_RGB MUST reach the client (spice-gtk waits for a missing id
+ * forever). Encode when the message is being marshalled for the socket,
+ * never for a pipe item that may still be dropped or superseded.
+ *
  * Threads: a RedEncoders belongs to the thread of its channel client. The GLZ
  * dictionary may be shared by the display channels of one client (different
  * worker threads); it locks itself.
