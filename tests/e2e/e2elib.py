@@ -198,6 +198,10 @@ class Qemu:
         if which == "ours" and not os.environ.get("E2E_OURS_IS_UPSTREAM"):
             env["LD_LIBRARY_PATH"] = args.libdir
             env.update(sanitizer_env(args.libdir))
+        log("%s: QEMU -vga %s%s with %s library%s" % (
+            tag, vga, " + guest kernel" if guest else " (no kernel)",
+            "our" if env.get("LD_LIBRARY_PATH") else "Debian's upstream",
+            " (LD_PRELOAD=%s)" % env["LD_PRELOAD"] if env.get("LD_PRELOAD") else ""))
         self.logf = open(self.log_path, "w")
         self.p = spawn(argv, env=env, stdout=self.logf, stderr=subprocess.STDOUT)
         self.sock = None
