@@ -24,15 +24,17 @@ unsigned codec_fmt_bpp(uint8_t fmt)
 
 bool codec_image_valid(const CodecImage *img)
 {
+    return codec_image_sane(img) && (uint64_t)img->width * img->height <= CODEC_MAX_PIXELS;
+}
+
+bool codec_image_sane(const CodecImage *img)
+{
     unsigned bpp = codec_fmt_bpp(img->fmt);
 
     if (bpp == 0 || img->data == NULL || img->width == 0 || img->height == 0) {
         return false;
     }
-    if ((uint64_t)img->width * img->height > CODEC_MAX_PIXELS) {
-        return false;
-    }
-    if (img->stride < (size_t)img->width * bpp) {
+    if (img->stride < (uint64_t)img->width * bpp) {
         return false;
     }
     if (img->fmt == SPICE_BITMAP_FMT_8BIT &&

@@ -50,8 +50,12 @@ typedef struct CodecPicture {
 /* Bytes per pixel of a supported SpiceBitmapFmt, 0 if unsupported. */
 unsigned codec_fmt_bpp(uint8_t fmt);
 
-/* True if img describes a bitmap the codecs can read (format, sizes,
- * stride, palette). Any thread. */
+/* True if img is a well-formed bitmap (format, non-zero sizes, stride,
+ * palette), whatever its size. Any thread. */
+bool codec_image_sane(const CodecImage *img);
+
+/* codec_image_sane() and at most CODEC_MAX_PIXELS pixels: what the codecs
+ * accept. Any thread. */
 bool codec_image_valid(const CodecImage *img);
 
 /* Memory row `row` (0 = first row in memory). */

@@ -28,9 +28,11 @@ static void patch_size(CodecBuf *out, size_t at)
 
 /* ---- raw BITMAP: the reference path ---- */
 
+/* Any well-formed bitmap whose body fits a SPICE message (u32 sizes). */
 static bool raw_can_encode(const RedEncoder *enc, const CodecImage *img)
 {
-    return codec_image_valid(img);
+    return codec_image_sane(img) &&
+           (uint64_t)img->width * codec_fmt_bpp(img->fmt) * img->height <= UINT32_MAX - 64;
 }
 
 static bool raw_encode(RedEncoder *enc, const CodecImage *img, RedEncOutput *out)

@@ -173,7 +173,10 @@ void red_encoders_disable(RedEncoders *encs, uint32_t codec_mask);
 /* Encodes in with the selection policy and falls back along
  * JPEG -> QUIC -> raw, ZLIB_GLZ -> GLZ -> LZ -> raw, LZ4 -> LZ -> raw.
  * Fills out (caller clears it). Returns false only if `in` itself is invalid
- * (bad format, sizes or stride: a guest bug the caller reports). */
+ * (bad format, zero size, stride too small, missing palette: a guest bug the
+ * caller reports) or too large to send as one image (raw body over 4 GiB;
+ * r5g6b5 over CODEC_MAX_PIXELS): the caller splits the region. Images over
+ * CODEC_MAX_PIXELS (64 Mpixel) in other formats go raw. */
 bool red_encoders_encode(RedEncoders *encs, const RedEncInput *in,
                          const RedEncHints *hints, RedEncOutput *out);
 

@@ -127,8 +127,10 @@ static bool normalise(RedEncoders *encs, const RedEncInput *in, CodecImage *img)
         .palette = in->palette, .palette_n = in->palette_n,
     };
     if (in->format != RED_ENC_FMT_RGB565) {
-        return codec_image_valid(img);
+        return codec_image_sane(img) &&
+               encs->codec[RED_CODEC_RAW]->ops->can_encode(encs->codec[RED_CODEC_RAW], img);
     }
+    /* widening needs a copy: keep that within the codecs' limit */
     if (in->width == 0 || in->height == 0 || !in->data ||
         (uint64_t)in->width * in->height > CODEC_MAX_PIXELS || in->stride < (size_t)in->width * 2) {
         return false;

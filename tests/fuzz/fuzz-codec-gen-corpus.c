@@ -30,7 +30,11 @@ static void save(const char *root, const char *codec, int n, const CodecBuf *b, 
 
 int main(int argc, char **argv)
 {
-    const char *root = argc > 1 ? argv[1] : "tests/fuzz/corpus";
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: %s CORPUS-ROOT\n", argv[0]);
+        return 2;
+    }
+    const char *root = argv[1];
     static const uint8_t fmts[] = { SPICE_BITMAP_FMT_16BIT, SPICE_BITMAP_FMT_24BIT,
                                     SPICE_BITMAP_FMT_32BIT, SPICE_BITMAP_FMT_RGBA };
     uint32_t pal[16];
