@@ -33,11 +33,12 @@ if [ -z "$kpkg" ] && [ "$(id -u)" -eq 0 ]; then
     kpkg=$(kpkg_of_lists || true)
 fi
 # Offline with an earlier build in the cache: reuse the newest one.
-if [ -z "$kpkg" ]; then
+reuse_or_skip() {
     last=$(ls -dt "$cache"/guest-* 2>/dev/null | head -1 || true)
     [ -n "$last" ] && [ -f "$last/initrd.img" ] && { echo "$last"; exit 0; }
-    skip "no linux-image-amd64 in the apt lists"
-fi
+    skip "$@"
+}
+[ -n "$kpkg" ] || reuse_or_skip "no linux-image-amd64 in the apt lists"
 
 # The key covers this script (it holds /init) and the kernel package.
 self_hash=$(sha256sum "$0" | cut -c1-12)
@@ -48,15 +49,21 @@ fi
 
 work=$(mktemp -d "$cache/work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-fetch() {  # package...: apt-get download into $work/debs, refreshing stale lists once
-    mkdir -p "$work/debs"
-    if ! (cd "$work/debs" && apt-get download "$@" >/dev/null 2>&1); then
-        [ "$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null 2>&1 || true
-        (cd "$work/debs" && apt-get download "$@" >/dev/null 2>&1) ||
-            skip "apt-get download $* failed"
-    fi
+fetch() {  # package...: apt-get download into $work/debs
+    rm -rf "$work/debs" && mkdir -p "$work/debs"
+    (cd "$work/debs" && apt-get download "$@" >/dev/null 2>&1)
 }
-fetch "$kpkg" busybox-static
+if ! fetch "$kpkg" busybox-static; then
+    # Stale lists name versions the mirror dropped: refresh once, and the
+    # kernel linux-image-amd64 points at may have changed with them.
+    [ "$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null 2>&1 || true
+    new=$(kpkg_of_lists || true)
+    if [ -n "$new" ] && [ "$new" != "$kpkg" ]; then
+        kpkg=$new
+        out="$cache/guest-$kpkg-$self_hash"
+    fi
+    fetch "$kpkg" busybox-static || reuse_or_skip "apt-get download $kpkg busybox-static failed"
+fi
 dpkg-deb -x "$work"/debs/linux-image-*.deb "$work/k"
 dpkg-deb -x "$work"/debs/busybox-static_*.deb "$work/bb"
 bb="$work/bb/bin/busybox"
