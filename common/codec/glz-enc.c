@@ -138,6 +138,17 @@ static inline uint32_t hash2(uint32_t a, uint32_t b)
     return ((a * 2654435761u) ^ (b * 2246822519u)) >> (32 - GLZ_HASH_BITS);
 }
 
+/* Byte-valued keys (palette indices, alpha) have only 65536 pairs, far too
+ * few to find the right earlier position: hash four of them instead. */
+static inline uint32_t hash_at(const uint32_t *k, uint32_t i, bool bytes)
+{
+    if (bytes) {
+        uint32_t v = k[i] | k[i + 1] << 8 | k[i + 2] << 16 | k[i + 3] << 24;
+        return (v * 2654435761u) >> (32 - GLZ_HASH_BITS);
+    }
+    return hash2(k[i], k[i + 1]);
+}
+
 typedef enum { GLIT_RGB, GLIT_RGB16, GLIT_ALPHA } GlzLit;
 
 static void put_literals(CodecBuf *out, const uint32_t *k, uint32_t from, uint32_t to, GlzLit kind)
@@ -212,6 +223,8 @@ static void glz_pass(GlzDictionary *d, GlzImg *cur, const uint32_t *k, GlzLit ki
     uint32_t min_len = kind == GLIT_ALPHA ? 3 : 2;
     uint32_t n = cur->n, lit = 0, i = 0;
     uint64_t head = img_at(d, 0)->gbase;
+    bool bytes = kind == GLIT_ALPHA;
+    uint32_t span = bytes ? 4 : 2;
 
     while (i < n) {
         if (i > 0 && k[i] == k[i - 1]) {
@@ -227,8 +240,8 @@ static void glz_pass(GlzDictionary *d, GlzImg *cur, const uint32_t *k, GlzLit ki
                 continue;
             }
         }
-        if (i + 1 < n) {
-            uint32_t h = hash2(k[i], k[i + 1]);
+        if (i + span <= n) {
+            uint32_t h = hash_at(k, i, bytes);
             uint64_t cand = tab[h];
             uint64_t g = cur->gbase + i;
             tab[h] = g + 1;

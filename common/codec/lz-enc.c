@@ -94,6 +94,17 @@ static inline uint32_t hash2(uint32_t a, uint32_t b)
     return ((a * 2654435761u) ^ (b * 2246822519u)) >> (32 - LZ_HASH_BITS);
 }
 
+/* Byte-valued keys (palette indices, alpha) have only 65536 pairs, far too
+ * few to find the right earlier position: hash four of them instead. */
+static inline uint32_t hash_at(const uint32_t *k, uint32_t i, bool bytes)
+{
+    if (bytes) {
+        uint32_t v = k[i] | k[i + 1] << 8 | k[i + 2] << 16 | k[i + 3] << 24;
+        return (v * 2654435761u) >> (32 - LZ_HASH_BITS);
+    }
+    return hash2(k[i], k[i + 1]);
+}
+
 static void put_literals(CodecBuf *out, const uint32_t *k, uint32_t from, uint32_t to, LitKind kind)
 {
     while (from < to) {
@@ -158,6 +169,8 @@ static void lz_pass(LzEncoder *enc, const uint32_t *k, uint32_t n, LitKind kind,
     /* shortest match worth its header: 2 pixels, 3 bytes */
     uint32_t min_len = kind == LIT_BYTE ? 3 : 2;
     uint32_t lit = 0, i = 0;
+    bool bytes = kind == LIT_BYTE;
+    uint32_t span = bytes ? 4 : 2;
 
     if (enc->base > UINT32_MAX - n - 1) {
         memset(enc->htab, 0, sizeof(enc->htab));
@@ -179,8 +192,8 @@ static void lz_pass(LzEncoder *enc, const uint32_t *k, uint32_t n, LitKind kind,
                 continue;
             }
         }
-        if (i + 1 < n) {
-            uint32_t h = hash2(k[i], k[i + 1]);
+        if (i + span <= n) {
+            uint32_t h = hash_at(k, i, bytes);
             uint32_t cand = enc->htab[h];
             enc->htab[h] = base + i;
             if (cand >= base && cand - base < i) {
@@ -196,9 +209,9 @@ static void lz_pass(LzEncoder *enc, const uint32_t *k, uint32_t n, LitKind kind,
                         put_literals(out, k, lit, i, kind);
                         put_match(out, len, dist, bias[kind]);
                         /* index the match's tail so the next repeat finds it */
-                        if (len > 2 && i + len + 1 < n) {
+                        if (len > 4 && i + len + span <= n) {
                             uint32_t t = i + len - 2;
-                            enc->htab[hash2(k[t], k[t + 1])] = base + t;
+                            enc->htab[hash_at(k, t, bytes)] = base + t;
                         }
                         i += len;
                         lit = i;

@@ -150,6 +150,53 @@ static void test_random_images(void)
     glz_dictionary_unref(dict);
 }
 
+/* Pictures over 2^17 pixels: intra-image distances and offsets into
+ * earlier images that need the 25-bit offset form, and references that end
+ * exactly at the end of the referenced image. */
+static void test_large(void)
+{
+    GlzDictionary *dict = glz_dictionary_new(1u << 22);
+    GlzDecoderWindow *win = glz_window_new();
+    Rng r = { 31 };
+    uint32_t w = 640, h = 400;
+    /* noisy content: every pixel pair is nearly unique, so the matcher finds
+     * the far copies */
+    uint32_t *master = make_master(&r, KIND_NOISE, w, h);
+    /* the bottom rows repeat the top rows: distances of ~240000 pixels */
+    memcpy(master + (size_t)(h - 20) * w, master, (size_t)20 * w * 4);
+    for (int f = 0; f < 4; f++) {
+        uint32_t pal[256];
+        uint8_t *buf;
+        /* frame f shifts the picture by f rows: references land deep in earlier images */
+        uint32_t *shifted = g_new(uint32_t, (size_t)w * h);
+        for (uint32_t y = 0; y < h; y++) {
+            memcpy(shifted + (size_t)y * w, master + (size_t)((y + (uint32_t)f * 3) % h) * w, w * 4);
+        }
+        /* frames 2 and 3 are RGBA: the second one's alpha pass can use the first's */
+        CodecImage img = make_image(&r, shifted, w, h, f >= 2 ? SPICE_BITMAP_FMT_RGBA :
+                                    SPICE_BITMAP_FMT_32BIT, 0, f != 1, &buf, pal);
+        CodecBuf out = { 0 };
+        g_assert_true(glz_encode(dict, &img, &out));
+        CodecPicture pic;
+        const char *err = "?";
+        if (!glz_decode(win, out.data, out.len, &pic, &err)) {
+            g_error("large frame %d: %s", f, err);
+        }
+        g_assert_true(picture_matches(&img, &pic, "glz large"));
+        g_test_message("large frame %d: %zu bytes", f, out.len);
+        if (f == 1 || f == 3) {
+            g_assert_cmpuint(out.len, <, (size_t)w * h / 4);
+        }
+        codec_picture_clear(&pic);
+        codec_buf_clear(&out);
+        g_free(buf);
+        g_free(shifted);
+    }
+    g_free(master);
+    glz_window_free(win);
+    glz_dictionary_unref(dict);
+}
+
 /* ZLIB_GLZ_RGB through the encoder interface: body = glz_data_size,
  * data_size, zlib stream; inflating gives a GLZ stream that decodes. */
 static void test_zlib_glz(void)
@@ -213,5 +260,6 @@ int main(int argc, char **argv)
     g_test_add_func("/codec/glz/reset", test_reset);
     g_test_add_func("/codec/glz/random", test_random_images);
     g_test_add_func("/codec/glz/zlib", test_zlib_glz);
+    g_test_add_func("/codec/glz/large", test_large);
     return g_test_run();
 }
