@@ -18,7 +18,14 @@
 
 typedef struct GlzDictionary GlzDictionary;
 
-/* Creates a dictionary holding at most window_pixels pixels of history.
+/* Largest window we keep, whatever the client asks for: spice-gtk asks at
+ * most 64 MiB / 4 pixels; a hostile client must not make us hold gigabytes.
+ * A smaller window than asked is always safe (the client releases only what
+ * win_head_dist tells it). */
+#define GLZ_MAX_WINDOW_PIXELS (64u * 1024 * 1024 / 4)
+
+/* Creates a dictionary holding at most window_pixels (clamped to
+ * GLZ_MAX_WINDOW_PIXELS) pixels of history.
  * Image ids start at 0, matching a client whose window is fresh. The caller
  * owns the reference. */
 GlzDictionary *glz_dictionary_new(uint32_t window_pixels);

@@ -43,7 +43,7 @@ GlzDictionary *glz_dictionary_new(uint32_t window_pixels)
     GlzDictionary *d = g_new0(GlzDictionary, 1);
     d->ref = 1;
     g_mutex_init(&d->lock);
-    d->window = window_pixels;
+    d->window = MIN(window_pixels, GLZ_MAX_WINDOW_PIXELS);
     d->cap = 16;
     d->imgs = g_new0(GlzImg, d->cap);
     d->htab = g_new0(uint64_t, 1u << GLZ_HASH_BITS);

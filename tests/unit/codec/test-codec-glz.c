@@ -146,6 +146,10 @@ static void test_random_images(void)
     GlzDictionary *tiny = glz_dictionary_new(64 * 64);
     g_assert_false(glz_can_encode(tiny, &img));
     glz_dictionary_unref(tiny);
+    /* a client cannot make the window unbounded */
+    GlzDictionary *huge = glz_dictionary_new(UINT32_MAX);
+    g_assert_cmpuint(glz_dictionary_window(huge), ==, GLZ_MAX_WINDOW_PIXELS);
+    glz_dictionary_unref(huge);
     glz_window_free(win);
     glz_dictionary_unref(dict);
 }
