@@ -436,3 +436,62 @@ void wire_cursor_inval_one(WireWriter *w, uint64_t id)
 {
     wire_put_u64(w, id);
 }
+
+/* ---- video streams ---- */
+
+void wire_display_stream_create(WireWriter *w, const WireStreamCreate *c)
+{
+    wire_put_u32(w, c->surface_id);
+    wire_put_u32(w, c->id);
+    wire_put_u8(w, c->flags);
+    wire_put_u8(w, c->codec_type);
+    wire_put_u64(w, c->stamp);
+    wire_put_u32(w, c->stream_width);
+    wire_put_u32(w, c->stream_height);
+    wire_put_u32(w, c->src_width);
+    wire_put_u32(w, c->src_height);
+    put_rect(w, &c->dest);
+    put_clip(w, &c->clip);
+}
+
+void wire_display_stream_data(WireWriter *w, uint32_t id, uint32_t mm_time,
+                              const uint8_t *data, uint32_t size)
+{
+    wire_put_u32(w, id);
+    wire_put_u32(w, mm_time);
+    wire_put_u32(w, size);
+    wire_put_bytes(w, data, size);
+}
+
+void wire_display_stream_data_sized(WireWriter *w, uint32_t id, uint32_t mm_time,
+                                    uint32_t width, uint32_t height, const WireRect *dest,
+                                    const uint8_t *data, uint32_t size)
+{
+    wire_put_u32(w, id);
+    wire_put_u32(w, mm_time);
+    wire_put_u32(w, width);
+    wire_put_u32(w, height);
+    put_rect(w, dest);
+    wire_put_u32(w, size);
+    wire_put_bytes(w, data, size);
+}
+
+void wire_display_stream_clip(WireWriter *w, uint32_t id, const WireClip *clip)
+{
+    wire_put_u32(w, id);
+    put_clip(w, clip);
+}
+
+void wire_display_stream_destroy(WireWriter *w, uint32_t id)
+{
+    wire_put_u32(w, id);
+}
+
+void wire_display_stream_activate_report(WireWriter *w, uint32_t stream_id, uint32_t unique_id,
+                                         uint32_t max_window_size, uint32_t timeout_ms)
+{
+    wire_put_u32(w, stream_id);
+    wire_put_u32(w, unique_id);
+    wire_put_u32(w, max_window_size);
+    wire_put_u32(w, timeout_ms);
+}

@@ -208,6 +208,34 @@ void wire_display_monitors_config(WireWriter *w, const WireHead *heads, uint16_t
 /* A lone image (descriptor + body), as the pointer target of a draw. */
 void wire_display_image(WireWriter *w, const WireImage *img);
 
+/* ---- video streams (spice.proto stream_*; spice-reference.md 4.9) ---- */
+
+typedef struct WireStreamCreate {
+    uint32_t surface_id;
+    uint32_t id;                    /* < 50 on our side */
+    uint8_t flags;                  /* SPICE_STREAM_FLAGS_TOP_DOWN */
+    uint8_t codec_type;             /* SPICE_VIDEO_CODEC_TYPE_* */
+    uint64_t stamp;
+    uint32_t stream_width, stream_height;
+    uint32_t src_width, src_height;
+    WireRect dest;
+    WireClip clip;
+} WireStreamCreate;
+
+void wire_display_stream_create(WireWriter *w, const WireStreamCreate *c);
+/* STREAM_DATA: {id, multi_media_time, data_size, data}. */
+void wire_display_stream_data(WireWriter *w, uint32_t id, uint32_t mm_time,
+                              const uint8_t *data, uint32_t size);
+/* STREAM_DATA_SIZED: {id, multi_media_time, width, height, dest, data_size,
+ * data}. */
+void wire_display_stream_data_sized(WireWriter *w, uint32_t id, uint32_t mm_time,
+                                    uint32_t width, uint32_t height, const WireRect *dest,
+                                    const uint8_t *data, uint32_t size);
+void wire_display_stream_clip(WireWriter *w, uint32_t id, const WireClip *clip);
+void wire_display_stream_destroy(WireWriter *w, uint32_t id);
+void wire_display_stream_activate_report(WireWriter *w, uint32_t stream_id, uint32_t unique_id,
+                                         uint32_t max_window_size, uint32_t timeout_ms);
+
 /* SPICE_MSG_LIST bodies: the sub-message table at the body start, then
  * each sub-message {u16 type, u32 size, body}. While a sub-message is open
  * w->base is its body start, so pointer fields inside it are relative to it

@@ -35,7 +35,7 @@ size_t dcc_queued_bytes(const DisplayChannelClient *dcc)
 
 /* Half the budget for queued operations, half for one damage band in
  * flight: together they stay under the budget. */
-static size_t dcc_ops_limit(const DisplayChannelClient *dcc)
+size_t dcc_ops_limit(const DisplayChannelClient *dcc)
 {
     return dcc->base.channel->pipe_budget / 2;
 }
@@ -115,6 +115,17 @@ static void dcc_kick(DisplayChannelClient *dcc)
     if (g_queue_is_empty(&dcc->base.pipe) && !red_channel_client_is_blocked(&dcc->base)) {
         dcc_on_pipe_drained(&dcc->base);
     }
+}
+
+void dcc_add_damage(DisplayChannelClient *dcc, uint32_t surface_id,
+                    const pixman_region32_t *region)
+{
+    damage_add(dcc, surface_id, region);
+}
+
+void dcc_push_damage(DisplayChannelClient *dcc)
+{
+    dcc_kick(dcc);
 }
 
 static void dcc_enter_damage(DisplayChannelClient *dcc)
@@ -490,6 +501,7 @@ void dcc_on_connect(DisplayChannelClient *dcc)
     dcc->damage = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, damage_free);
     dcc->evicted = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     pixmap_cache_init(&dcc->cache);
+    dcc_streams_init(dcc);
     dcc->init_timer = red_timer_add(dcc->base.channel->loop, init_timeout_cb, dcc);
     red_timer_start(dcc->init_timer, DISPLAY_INIT_TIMEOUT_MS);
 }
@@ -503,6 +515,7 @@ void dcc_on_disconnect(RedChannelClient *rcc)
     g_clear_pointer(&dcc->damage, g_hash_table_destroy);
     g_clear_pointer(&dcc->evicted, g_array_unref);
     pixmap_cache_fini(&dcc->cache);
+    dcc_streams_fini(dcc);
 }
 
 static gint surface_order(gconstpointer a, gconstpointer b)
@@ -563,9 +576,14 @@ bool dcc_handle_message(RedChannelClient *rcc, uint16_t type, uint32_t size, con
         dcc->preferred_compression = m.u.preferred_compression.image_compression;
         return true;
     case SPICE_MSGC_DISPLAY_STREAM_REPORT:
-    case SPICE_MSGC_DISPLAY_GL_DRAW_DONE:
+        dcc_stream_report(dcc, &m);
+        return true;
     case SPICE_MSGC_DISPLAY_PREFERRED_VIDEO_CODEC_TYPE:
-        /* No streams and no GL scanout are ever started. */
+        /* MJPEG is our only codec: a client that lists it (or lists
+         * nothing we know) gets MJPEG either way. */
+        return true;
+    case SPICE_MSGC_DISPLAY_GL_DRAW_DONE:
+        /* No GL scanout is ever started. */
         return true;
     default:
         return true;

@@ -3,6 +3,7 @@
  *   dcc.c              per-client state, start sequence, pipe policy, damage
  *   dcc-draw.c         draw operations: copy from RedDrawable, marshal
  *   dcc-cache.c        per-client pixmap cache accounting
+ *   stream*.c          video streams (stream.h, docs/streams.md)
  *
  * Threading: everything here is used on the worker thread only.
  */
@@ -14,8 +15,10 @@
 #include <pixman.h>
 
 #include "common/wire/display-marshal.h"
+#include "common/wire/display-msgs.h"
 #include "server/channel/channel.h"
 #include "server/display/display-channel.h"
+#include "server/display/stream.h"
 
 /* ---- pixmap cache (dcc-cache.c) ---- */
 
@@ -88,6 +91,9 @@ typedef struct DisplaySurfaceInfo {
 typedef struct DisplayChannel {
     RedChannel base;                /* first: RedChannel* casts */
     DisplayChannelHost host;
+    StreamDetector streams;         /* video detection and live streams */
+    RedTimer *stream_timer;         /* owned, created with the first stream */
+    int64_t (*stream_clock)(void);  /* ms, monotonic; tests may replace it */
     GHashTable *surfaces;           /* uint32 id -> DisplaySurfaceInfo*, owned */
     bool guest_heads_set;           /* a guest monitors config is in effect */
     uint32_t n_heads;
@@ -100,6 +106,22 @@ typedef enum DccMode {
     DCC_DRAW,                       /* draw operations go into the pipe */
     DCC_DAMAGE,                     /* behind: only damage accumulates */
 } DccMode;
+
+/* One client's view of one channel stream (stream.c). */
+typedef struct StreamAgent {
+    bool active;                    /* STREAM_CREATE queued, no DESTROY yet */
+    bool refused;                   /* the client cannot play stream `generation` */
+    uint32_t generation;            /* Stream.generation it follows */
+    RedRect dest;                   /* as created on the client */
+    uint32_t width, height;         /* frame size as created */
+    pixman_region32_t clip;         /* as last told to the client */
+    pixman_region32_t lossy;        /* pixels frames may have painted: upgraded at the end */
+    uint32_t queued;                /* frame items in the pipe */
+    int64_t last_queued_ms;         /* -1: none yet */
+    uint32_t report_id;             /* unique_id of STREAM_ACTIVATE_REPORT, 0 = none */
+    uint32_t last_stamp;            /* multi_media_time of the last frame */
+    StreamRate rate;
+} StreamAgent;
 
 typedef struct DisplayChannelClient {
     RedChannelClient base;          /* first */
@@ -114,6 +136,7 @@ typedef struct DisplayChannelClient {
     GArray *evicted;                /* uint64 scratch for one message */
     uint8_t preferred_compression;
     uint64_t drops, damage_bands;   /* statistics */
+    StreamAgent *agents;            /* STREAM_MAX, owned */
 } DisplayChannelClient;
 
 static inline DisplayChannel *display_channel_from(RedChannel *c)
@@ -139,6 +162,36 @@ bool dcc_has_surface(const DisplayChannelClient *dcc, uint32_t id);
 void dcc_queue_draw_op(DisplayChannelClient *dcc, DisplayDrawOp *op);
 /* dcc-draw.c: the op held by a DCC_ITEM_DRAW pipe item (borrowed). */
 DisplayDrawOp *dcc_draw_item_op(RedPipeItem *item);
+/* dcc.c: damage helpers for stream.c. */
+void dcc_add_damage(DisplayChannelClient *dcc, uint32_t surface_id,
+                    const pixman_region32_t *region);
+/* Starts sending damage now if the pipe is idle. */
+void dcc_push_damage(DisplayChannelClient *dcc);
+/* Bytes of draw operations (and frames) a pipe may hold. */
+size_t dcc_ops_limit(const DisplayChannelClient *dcc);
 /* Kind of pipe items holding a draw op (for dropping). */
 #define DCC_ITEM_DRAW 1
 #define DCC_ITEM_DAMAGE 2
+#define DCC_ITEM_STREAM_FRAME 3
+
+/* ---- streams (stream.c) ---- */
+
+typedef enum StreamDrawResult {
+    STREAM_DRAW_ORDINARY,           /* send it as usual */
+    STREAM_DRAW_AS_DAMAGE,          /* it reads lossy stream pixels: send it as damage */
+    STREAM_DRAW_DONE,               /* a video frame: stream.c sent it */
+} StreamDrawResult;
+
+void display_streams_init(DisplayChannel *dc);
+void display_streams_fini(DisplayChannel *dc);
+/* Every drawable passes here before it is sent (worker thread). */
+StreamDrawResult display_streams_draw(DisplayChannel *dc, const RedDrawable *red,
+                                      const pixman_region32_t *region);
+/* Surface surface_id is going away: its streams end without upgrade. */
+void display_streams_surface_destroy(DisplayChannel *dc, uint32_t surface_id);
+/* Ends every stream, upgrading the areas to lossless images. */
+void display_streams_stop_all(DisplayChannel *dc);
+void dcc_streams_init(DisplayChannelClient *dcc);
+void dcc_streams_fini(DisplayChannelClient *dcc);
+/* A STREAM_REPORT from the client (already size-checked). */
+void dcc_stream_report(DisplayChannelClient *dcc, const WireDisplayMsg *m);

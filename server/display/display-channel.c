@@ -130,6 +130,7 @@ RedChannel *display_channel_new(RedsState *reds, RedLoop *worker_loop, uint8_t i
     dc->host = *host;
     dc->surfaces = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     dc->max_allowed = 1;
+    display_streams_init(dc);
     return &dc->base;
 }
 
@@ -140,6 +141,7 @@ void display_channel_free(RedChannel *channel)
     }
     DisplayChannel *dc = display_channel_from(channel);
     red_channel_disconnect_all(channel);
+    display_streams_fini(dc);
     g_hash_table_destroy(dc->surfaces);
     g_free(dc);
 }
@@ -183,6 +185,8 @@ void display_channel_surface_destroy(RedChannel *channel, uint32_t surface_id)
     if (!g_hash_table_remove(dc->surfaces, GUINT_TO_POINTER(surface_id))) {
         return;
     }
+    /* STREAM_DESTROY reaches the client before the surface goes */
+    display_streams_surface_destroy(dc, surface_id);
     FOR_EACH_DCC(dc, dcc) {
         dcc_surface_destroy(dcc, surface_id);
     }
@@ -233,8 +237,14 @@ void display_channel_draw(RedChannel *channel, const RedDrawable *red,
     } else {
         pixman_region32_init(&own);
     }
+    StreamDrawResult sres = display_streams_draw(dc, red, region);
+    if (sres == STREAM_DRAW_DONE) {
+        pixman_region32_fini(&own);
+        return;
+    }
     /* The copy is made once and shared by every client that takes it. */
-    DisplayDrawOp *op = any_client_drawing(dc) ? display_draw_op_new(red, region) : NULL;
+    DisplayDrawOp *op = sres == STREAM_DRAW_ORDINARY && any_client_drawing(dc)
+                            ? display_draw_op_new(red, region) : NULL;
     FOR_EACH_DCC(dc, dcc) {
         dcc_draw(dcc, op, red->surface_id, region);
     }
@@ -304,4 +314,19 @@ size_t display_channel_pipe_bytes(RedChannel *channel)
 size_t display_channel_pipe_budget(RedChannel *channel)
 {
     return display_channel_from(channel)->base.pipe_budget;
+}
+
+void display_channel_set_streaming_video(RedChannel *channel, int mode)
+{
+    DisplayChannel *dc = display_channel_from(channel);
+    if (mode == dc->streams.mode) {
+        return;
+    }
+    display_streams_stop_all(dc);
+    dc->streams.mode = mode;
+}
+
+void display_channel_set_stream_clock(RedChannel *channel, int64_t (*now_ms)(void))
+{
+    display_channel_from(channel)->stream_clock = now_ms;
 }

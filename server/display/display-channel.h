@@ -93,6 +93,14 @@ void display_channel_monitors_config(RedChannel *dc, const DisplayHead *heads, u
  * pixmap cache is emptied (INVAL_ALL_PIXMAPS) before later images. */
 void display_channel_reset(RedChannel *dc);
 
+/* spice_server_set_streaming_video changed (SPICE_STREAM_VIDEO_OFF / ALL /
+ * FILTER): live streams end (their areas upgraded to lossless images) and
+ * detection follows the new mode. display_channel_new reads the mode the
+ * server had then. */
+void display_channel_set_streaming_video(RedChannel *dc, int mode);
+/* Tests: the monotonic clock (ms) stream detection and timeouts use. */
+void display_channel_set_stream_clock(RedChannel *dc, int64_t (*now_ms)(void));
+
 /* ---- queries (worker thread) ---- */
 
 /* Fills caps (bitmap of SPICE_DISPLAY_CAP_*, caps_size bytes) with the caps

@@ -10,11 +10,12 @@
 #include "server/channel/channel.h"
 #include "server/chardev/agent.h"
 #include "server/core/log.h"
+#include "server/core/mm-time.h"
 #include "server/qxl/red-qxl.h"
 
 /* The client's mm clock starts this far behind ours (upstream's
  * MM_TIME_DELTA), so it buffers streams a little. */
-#define MAIN_MM_TIME_DELTA_MS 400
+#define MAIN_MM_TIME_DELTA_MS RED_MM_TIME_CLIENT_DELTA_MS
 
 typedef struct MainChannel {
     RedChannel base;
@@ -47,7 +48,7 @@ static MainChannelClient *mcc_of(RedChannelClient *rcc)
 
 static uint32_t main_mm_time(void)
 {
-    return (uint32_t)(g_get_monotonic_time() / 1000);
+    return red_mm_time_now();
 }
 
 static void send_init(RedsState *reds, RedChannelClient *rcc)
