@@ -136,7 +136,8 @@ static Stream *stream_start(StreamDetector *d, const StreamCandidate *c, const S
         int64_t span = now_ms - t->first_ms;
         uint32_t fps = STREAM_DEFAULT_FPS;
         if (span > 0) {
-            fps = (uint32_t)(((uint64_t)t->frames * 1000 + (uint64_t)span / 2) / (uint64_t)span);
+            fps = (uint32_t)(((uint64_t)(t->frames - 1) * 1000 + (uint64_t)span / 2) /
+                             (uint64_t)span);
         }
         s->input_fps = CLAMP(fps, 1u, STREAM_FPS_MAX);
         s->fps_window_ms = now_ms;

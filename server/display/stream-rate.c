@@ -86,6 +86,7 @@ static void judge(StreamRate *r, bool bad, int64_t now_ms)
 void stream_rate_on_report(StreamRate *r, uint32_t frames, uint32_t drops, int32_t last_delay,
                            int64_t now_ms)
 {
+    r->reports++;
     if (last_delay < 0) {
         r->margin_ms = MIN(r->margin_ms + STREAM_MARGIN_STEP_MS, STREAM_MARGIN_MAX_MS);
     } else if (drops == 0 && (uint32_t)last_delay > 2 * r->margin_ms &&

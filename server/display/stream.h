@@ -154,7 +154,7 @@ typedef struct StreamRate {
     uint32_t good_reports;
     uint32_t server_drops;          /* since the last evaluation */
     uint64_t frames_sent, bytes_sent, drops_total, skips_total;
-    uint64_t raises, lowers;
+    uint64_t raises, lowers, reports;
 } StreamRate;
 
 /* Starts a controller at STREAM_QUALITY_START and min(source_fps, max). */
