@@ -17,6 +17,11 @@
 #define GLZ_HASH_BITS 16
 #define GLZ_MAX_OFS ((1u << 25) - 1)       /* pixel offset field: 25 bits */
 #define GLZ_MAX_COPY 32
+/* Keys in the long hash: on flat screen content few key pairs exist, so the
+ * pair hash points at the latest of many equal pairs; a window of 8 keys
+ * that contains some detail finds its copy in an earlier frame. */
+#define GLZ_LONG 8
+#define GLZ_LONG_HASH_BITS 14          /* small enough to stay in cache */
 
 typedef struct {
     uint64_t id;
@@ -36,6 +41,7 @@ struct GlzDictionary {
     uint64_t next_id, next_gbase;
     uint64_t *htab;            /* owned: RGB pass, global position + 1 (0 = empty) */
     uint64_t *atab;            /* owned: alpha pass */
+    uint64_t *ltab;            /* owned: RGB pass, windows of GLZ_LONG keys */
 };
 
 GlzDictionary *glz_dictionary_new(uint32_t window_pixels)
@@ -48,6 +54,7 @@ GlzDictionary *glz_dictionary_new(uint32_t window_pixels)
     d->imgs = g_new0(GlzImg, d->cap);
     d->htab = g_new0(uint64_t, 1u << GLZ_HASH_BITS);
     d->atab = g_new0(uint64_t, 1u << GLZ_HASH_BITS);
+    d->ltab = g_new0(uint64_t, 1u << GLZ_LONG_HASH_BITS);
     return d;
 }
 
@@ -84,6 +91,7 @@ void glz_dictionary_unref(GlzDictionary *d)
     g_free(d->imgs);
     g_free(d->htab);
     g_free(d->atab);
+    g_free(d->ltab);
     g_mutex_clear(&d->lock);
     g_free(d);
 }
@@ -147,6 +155,17 @@ static inline uint32_t hash_at(const uint32_t *k, uint32_t i, bool bytes)
         return (v * 2654435761u) >> (32 - GLZ_HASH_BITS);
     }
     return hash2(k[i], k[i + 1]);
+}
+
+/* All eight keys (sparse detail may sit in any of them), multiplied
+ * independently so the products overlap in the pipeline. */
+static inline uint32_t hash_long(const uint32_t *k, uint32_t i)
+{
+    uint32_t h = ((k[i] * 0x9e3779b1u) ^ (k[i + 1] * 0x85ebca77u)) +
+                 ((k[i + 2] * 0xc2b2ae3du) ^ (k[i + 3] * 0x27d4eb2fu)) +
+                 ((k[i + 4] * 0x165667b1u) ^ (k[i + 5] * 0xd3a2646cu)) +
+                 ((k[i + 6] * 0xfd7046c5u) ^ (k[i + 7] * 0xb55a4f09u));
+    return h >> (32 - GLZ_LONG_HASH_BITS);
 }
 
 typedef enum { GLIT_RGB, GLIT_RGB16, GLIT_ALPHA } GlzLit;
@@ -215,6 +234,47 @@ static void put_match(CodecBuf *out, uint32_t len, uint32_t bias, uint64_t image
     }
 }
 
+/* Length of the match at position i of `cur` against the candidate global
+ * position cand (+ 1; 0 = empty), 0 if unusable. */
+static uint32_t try_candidate(GlzDictionary *d, GlzImg *cur, const uint32_t *k, uint32_t i,
+                              uint64_t cand, uint64_t head, GlzLit kind, GlzImg **ref_out,
+                              uint32_t *idx_out)
+{
+    uint64_t g = cur->gbase + i;
+    uint32_t n = cur->n, len = 0;
+    if (cand <= head || cand - 1 >= g) {
+        return 0;
+    }
+    cand--;
+    GlzImg *ref = cand >= cur->gbase ? cur : find_img(d, cand);
+    if (!ref) {
+        return 0;
+    }
+    uint32_t idx = (uint32_t)(cand - ref->gbase);
+    if (ref == cur) {
+        if (i - idx - 1 <= GLZ_MAX_OFS) {
+            while (i + len < n && k[idx + len] == k[i + len]) {
+                len++;
+            }
+        }
+    } else if (idx <= GLZ_MAX_OFS && cur->id - ref->id < (1u << 22)) {
+        /* a reference may not run past the end of its image */
+        uint32_t lim = MIN(n - i, ref->n - idx);
+        if (kind != GLIT_ALPHA) {
+            while (len < lim && ref->keys[idx + len] == k[i + len]) {
+                len++;
+            }
+        } else if (ref->alpha) {
+            while (len < lim && ref->alpha[idx + len] == k[i + len]) {
+                len++;
+            }
+        }
+    }
+    *ref_out = ref;
+    *idx_out = idx;
+    return len;
+}
+
 /* One pass (RGB keys or alpha bytes as keys) of image `cur`. */
 static void glz_pass(GlzDictionary *d, GlzImg *cur, const uint32_t *k, GlzLit kind,
                      uint64_t *tab, CodecBuf *out)
@@ -225,6 +285,7 @@ static void glz_pass(GlzDictionary *d, GlzImg *cur, const uint32_t *k, GlzLit ki
     uint64_t head = img_at(d, 0)->gbase;
     bool bytes = kind == GLIT_ALPHA;
     uint32_t span = bytes ? 4 : 2;
+    uint32_t misses = 0;       /* failed probes since the last match */
 
     while (i < n) {
         if (i > 0 && k[i] == k[i - 1]) {
@@ -237,52 +298,47 @@ static void glz_pass(GlzDictionary *d, GlzImg *cur, const uint32_t *k, GlzLit ki
                 put_match(out, r, bias, 0, 0);
                 i += r;
                 lit = i;
+                misses = 0;
                 continue;
             }
         }
         if (i + span <= n) {
-            uint32_t h = hash_at(k, i, bytes);
-            uint64_t cand = tab[h];
             uint64_t g = cur->gbase + i;
-            tab[h] = g + 1;
-            if (cand > head && cand - 1 < g) {
-                cand--;
-                GlzImg *ref = cand >= cur->gbase ? cur : find_img(d, cand);
-                uint32_t idx = ref ? (uint32_t)(cand - ref->gbase) : 0;
-                uint32_t len = 0;
-                if (ref == cur) {
-                    if (i - idx - 1 <= GLZ_MAX_OFS) {
-                        while (i + len < n && k[idx + len] == k[i + len]) {
-                            len++;
-                        }
-                    }
-                } else if (ref && idx <= GLZ_MAX_OFS && cur->id - ref->id < (1u << 22)) {
-                    /* a reference may not run past the end of its image */
-                    uint32_t lim = MIN(n - i, ref->n - idx);
-                    if (kind != GLIT_ALPHA) {
-                        while (len < lim && ref->keys[idx + len] == k[i + len]) {
-                            len++;
-                        }
-                    } else if (ref->alpha) {
-                        while (len < lim && ref->alpha[idx + len] == k[i + len]) {
-                            len++;
-                        }
-                    }
-                }
-                if (len >= min_len) {
-                    put_literals(out, k, lit, i, kind);
-                    if (ref == cur) {
-                        put_match(out, len, bias, 0, i - idx - 1);
-                    } else {
-                        put_match(out, len, bias, cur->id - ref->id, idx);
-                    }
-                    i += len;
-                    lit = i;
-                    continue;
+            GlzImg *ref = NULL;
+            uint32_t idx = 0, len = 0;
+            if (!bytes && i + GLZ_LONG <= n) {
+                uint64_t *slot = &d->ltab[hash_long(k, i)];
+                len = try_candidate(d, cur, k, i, *slot, head, kind, &ref, &idx);
+                *slot = g + 1;
+            }
+            uint64_t *slot = &tab[hash_at(k, i, bytes)];
+            if (len < GLZ_LONG) {
+                GlzImg *ref2 = NULL;
+                uint32_t idx2 = 0;
+                uint32_t len2 = try_candidate(d, cur, k, i, *slot, head, kind, &ref2, &idx2);
+                if (len2 > len) {
+                    len = len2, ref = ref2, idx = idx2;
                 }
             }
+            *slot = g + 1;
+            if (len >= min_len) {
+                put_literals(out, k, lit, i, kind);
+                if (ref == cur) {
+                    put_match(out, len, bias, 0, i - idx - 1);
+                } else {
+                    put_match(out, len, bias, cur->id - ref->id, idx);
+                }
+                i += len;
+                lit = i;
+                misses = 0;
+                continue;
+            }
         }
-        i++;
+        /* incompressible stretches (photos, noise) are probed more sparsely,
+         * down to every 8th pixel, so they cost little CPU; 32 dense probes
+         * after any match still meet every 8th position of an earlier copy */
+        i += 1 + MIN(misses >> 5, 7u);
+        misses++;
     }
     put_literals(out, k, lit, n, kind);
 }
