@@ -31,6 +31,12 @@ typedef enum {
     M_REL_OK, M_REL_LEAKED, M_REL_DOUBLE, M_REL_UNKNOWN,
     M_ASYNC_ISSUED, M_ASYNC_COMPLETED, M_ASYNC_MISSING, M_ASYNC_UNKNOWN,
     M_OOM_ROUNDS, M_SERVER_OOM_CALLS, M_RING_FULL_WAITS, M_WRONG_THREAD,
+    /* With --clients (per client figures are means over the clients). */
+    M_CLIENTS, M_CLIENT_UPDATES, M_CLIENT_UPDATES_PER_S, M_CLIENT_BYTES,
+    M_CLIENT_DISPLAY_BYTES, M_CLIENT_BYTES_PER_DRAWABLE, M_CLIENT_MISMATCH_PX,
+    M_CLIENT_CONVERGE_S, M_CLIENT_DISCONNECTS,
+    M_RSS_WINDOW_START_KB, M_RSS_WINDOW_PEAK_KB, M_RSS_STALL_PEAK_KB,
+    M_IO_CALL_MAX_US, M_LOOP_CB_MAX_US, M_EMBEDDER_CALL_MAX_US,
     M_FAILED, M_COUNT
 } MetricId;
 
@@ -55,6 +61,13 @@ typedef struct BenchConfig {
     int result_fd;          /* child mode: write key/value results here, or -1 */
     double timeout_s;       /* bound for every wait and every server call */
     uint32_t width, height; /* initial primary */
+    /* Clients (client.c, bench-client.c; docs/bench.md "Clients"). */
+    unsigned clients;       /* spice-client-glib processes connected over loopback */
+    double client_delay_ms; /* each client sleeps this long per display update */
+    double client_stall_s;  /* each client stops reading this long at the window start */
+    int image_compression;  /* SpiceImageCompression to set, 0 = the library's default */
+    double max_call_ms;     /* fail when an embedder call took longer (0 = no bound) */
+    const char *client_helper; /* path of bench-client */
 } BenchConfig;
 
 typedef struct BenchResult {
@@ -92,6 +105,51 @@ void latency_add(LatencySet *l, int64_t ns);
 /* Fills n, p50, p99, max in microseconds at m[first..first+3]. */
 void latency_report(LatencySet *l, double *m);
 void latency_clear(LatencySet *l);
+
+/* Image compression names of --image-compression; 0 when unknown. */
+int bench_image_compression_parse(const char *name);
+const char *bench_image_compression_name(int value);
+
+/* Clients and embedder-call timing (client.c). */
+typedef struct BenchClients BenchClients;
+
+/* Wraps `inner` so every timer and watch callback the server runs on the
+ * main loop is timed (longest in bench_core_loop_max_ns).  Returns a new
+ * interface (owned by the caller, freed with bench_core_unwrap) that
+ * forwards to `inner`.  Main thread; one wrapper per process. */
+SpiceCoreInterface *bench_core_wrap(SpiceCoreInterface *inner);
+void bench_core_unwrap(SpiceCoreInterface *wrapped);
+/* Longest server callback on the main loop since the last reset (ns). */
+int64_t bench_core_loop_max_ns(void);
+void bench_core_loop_reset(void);
+
+/* Before spice_server_init: listen on 127.0.0.1 at a free port (*port),
+ * no auth, compression as configured, jpeg/zlib/streaming off so the
+ * picture stays lossless.  False with `error` set when the library lacks
+ * an entry point.  Main thread. */
+bool bench_server_configure(const SpiceServerApi *api, SpiceServer *server,
+                            const BenchConfig *cfg, int *port, GError **error);
+
+/* Starts cfg->clients bench-client processes against `port`; they live at
+ * most `max_life_s`.  Caller owns the result.  Main thread, before any
+ * client wait. */
+BenchClients *bench_clients_spawn(const BenchConfig *cfg, int port, double max_life_s,
+                                  GError **error);
+/* Waits (iterating the guest's loop) until every client has shown its
+ * first picture.  Bounded by timeout_s. */
+bool bench_clients_wait_ready(BenchClients *bc, QxlGuest *g, double timeout_s, GError **error);
+/* Window start: clients take their baselines, then stall if configured.
+ * Bounded by timeout_s. */
+bool bench_clients_start(BenchClients *bc, QxlGuest *g, double timeout_s, GError **error);
+/* Window end: ends stalls early. */
+void bench_clients_resume(BenchClients *bc);
+/* After the final update_area: asks every client for its picture until
+ * all equal the guest's primary or timeout_s passes; fills the M_CLIENT_*
+ * figures of `m` (drawables from m[M_DRAWABLES]).  False (errors added to
+ * res) when a client differs, died or was disconnected. */
+bool bench_clients_converge(BenchClients *bc, QxlGuest *g, double timeout_s, BenchResult *res);
+/* Ends the client processes (quit, bounded wait, then SIGKILL).  NULL ok. */
+void bench_clients_free(BenchClients *bc);
 
 /* The workload engine (workloads.c). */
 typedef struct Bench Bench;

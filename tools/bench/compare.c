@@ -33,11 +33,35 @@ static bool run_child(const BenchConfig *cfg, const char *lib, double limit_s,
         }
     }
     wl = g_string_free(wls, FALSE);
-    const char *argv[] = {
+    g_autofree char *clients = g_strdup_printf("%u", cfg->clients);
+    g_autofree char *delay = g_strdup_printf("%g", cfg->client_delay_ms);
+    g_autofree char *stall = g_strdup_printf("%g", cfg->client_stall_s);
+    g_autofree char *max_call = g_strdup_printf("%g", cfg->max_call_ms);
+    const char *fixed[] = {
         "/proc/self/exe", "--lib", lib, "--result-fd", "3", "--no-progress", "--quiet",
         "--workload", wl, "--seed", seed, "--duration", dur, "--timeout", tmo,
-        "--size", size, cfg->smoke ? "--smoke" : NULL, NULL,
+        "--size", size, "--clients", clients, "--client-helper", cfg->client_helper,
+        "--max-call-ms", max_call,
     };
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
+    for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++) {
+        g_ptr_array_add(args, (char *)fixed[i]);
+    }
+    if (cfg->clients) {
+        g_ptr_array_add(args, (char *)"--client-delay");
+        g_ptr_array_add(args, delay);
+        g_ptr_array_add(args, (char *)"--client-stall");
+        g_ptr_array_add(args, stall);
+    }
+    if (cfg->image_compression) {
+        g_ptr_array_add(args, (char *)"--image-compression");
+        g_ptr_array_add(args, (char *)bench_image_compression_name(cfg->image_compression));
+    }
+    if (cfg->smoke) {
+        g_ptr_array_add(args, (char *)"--smoke");
+    }
+    g_ptr_array_add(args, NULL);
+    char **argv = (char **)args->pdata;
 
     if (pipe2(fds, O_CLOEXEC) < 0) {
         bench_result_fail(res, "pipe: %s", g_strerror(errno));
@@ -54,7 +78,7 @@ static bool run_child(const BenchConfig *cfg, const char *lib, double limit_s,
         if (dup2(fds[1], 3) < 0) {
             _exit(127);
         }
-        execv("/proc/self/exe", (char **)argv);
+        execv("/proc/self/exe", argv);
         _exit(127);
     }
     close(fds[1]);
@@ -139,7 +163,9 @@ int bench_compare(const BenchConfig *cfg)
     unsigned n = MAX(cfg->runs, 1);
     BenchResult *runs[2] = { g_new0(BenchResult, n), g_new0(BenchResult, n) };
     unsigned phases = cfg->smoke ? (unsigned)__builtin_popcount(cfg->workloads) + 1 : 1;
-    double limit = cfg->duration_s * phases + 4 * cfg->timeout_s + 30;
+    /* Clients add their connection, stall and final picture check. */
+    double limit = cfg->duration_s * phases + 4 * cfg->timeout_s + 30 +
+                   (cfg->clients ? 4 * cfg->timeout_s + 2 * cfg->client_stall_s : 0);
     bool all_ok = true;
 
     fprintf(stderr, "spice-bench: compare A=%s B=%s, %u runs each, interleaved\n",

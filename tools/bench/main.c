@@ -6,6 +6,10 @@
 
 #include "tools/bench/bench.h"
 
+#ifndef BENCH_CLIENT_HELPER
+#define BENCH_CLIENT_HELPER "bench-client"
+#endif
+
 #ifndef BENCH_DEFAULT_LIB
 #define BENCH_DEFAULT_LIB "/usr/lib/x86_64-linux-gnu/libspice-server.so.1"
 #endif
@@ -25,10 +29,16 @@ static void usage(FILE *f)
         "  --size WxH          initial primary surface (default 1024x768)\n"
         "  --timeout SEC       bound for any wait on the server (default 10)\n"
         "  --json FILE         write the report as JSON\n"
+        "  --clients N         spice-client-glib clients over loopback (default 0)\n"
+        "  --client-delay MS   each client sleeps MS per display update (slow client)\n"
+        "  --client-stall SEC  each client stops reading for SEC at the window start\n"
+        "  --image-compression off|auto_glz|auto_lz|quic|glz|lz|lz4   (default: library's)\n"
+        "  --max-call-ms MS    fail when any embedder call into the server took longer\n"
+        "  --client-helper PATH  the bench-client binary (default %s)\n"
         "  --progress / --no-progress   progress lines on stderr (default: on long runs)\n"
         "  --quiet             no table on stdout\n"
         "exit status: 0 pass, 1 a check failed, 2 usage, 3 the server hung (timeout)\n",
-        BENCH_DEFAULT_LIB);
+        BENCH_DEFAULT_LIB, BENCH_CLIENT_HELPER);
 }
 
 static bool parse_double(const char *s, double *out)
@@ -51,6 +61,7 @@ int main(int argc, char **argv)
         .timeout_s = 10,
         .width = 1024,
         .height = 768,
+        .client_helper = BENCH_CLIENT_HELPER,
     };
     int progress = -1;
     bool quiet = false;
@@ -95,6 +106,22 @@ int main(int argc, char **argv)
                 ok = cfg.runs > 0 && cfg.runs <= 100;
             } else if (!strcmp(a, "--result-fd")) {
                 cfg.result_fd = atoi(v);
+            } else if (!strcmp(a, "--clients")) {
+                char *end;
+                unsigned long n = strtoul(v, &end, 10);
+                ok = v[0] && !*end && n <= 16;
+                cfg.clients = (unsigned)n;
+            } else if (!strcmp(a, "--client-delay")) {
+                ok = parse_double(v, &cfg.client_delay_ms) && cfg.client_delay_ms <= 10000;
+            } else if (!strcmp(a, "--client-stall")) {
+                ok = parse_double(v, &cfg.client_stall_s) && cfg.client_stall_s <= 600;
+            } else if (!strcmp(a, "--image-compression")) {
+                cfg.image_compression = bench_image_compression_parse(v);
+                ok = cfg.image_compression != 0;
+            } else if (!strcmp(a, "--max-call-ms")) {
+                ok = parse_double(v, &cfg.max_call_ms);
+            } else if (!strcmp(a, "--client-helper")) {
+                cfg.client_helper = v;
             } else if (!strcmp(a, "--size")) {
                 ok = sscanf(v, "%ux%u", &cfg.width, &cfg.height) == 2 && cfg.width >= 64 &&
                      cfg.height >= 64 && cfg.width <= 2048 && cfg.height <= 2048;
@@ -109,6 +136,10 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if ((cfg.client_delay_ms > 0 || cfg.client_stall_s > 0) && !cfg.clients) {
+        fprintf(stderr, "spice-bench: --client-delay/--client-stall need --clients\n");
+        return 2;
     }
     if (cfg.duration_s < 0) {
         cfg.duration_s = cfg.smoke ? 0.3 : 10;

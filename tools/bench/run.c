@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,14 @@ typedef struct Watchdog {
     clockid_t clock;
     gint clock_ready;           /* atomic */
     GThread *thread;
+    /* RSS sampling (clients): while `rss_on`, the largest VmRSS seen, and
+     * while also before `stall_until` (us monotonic), the largest then.
+     * The watchdog samples because the main thread may be blocked inside
+     * the server exactly when memory grows. */
+    gint rss_on;                /* atomic */
+    gint64 stall_until;         /* atomic */
+    gint64 rss_peak_kb;         /* atomic */
+    gint64 rss_stall_peak_kb;   /* atomic */
 } Watchdog;
 
 typedef struct RunCtx {
@@ -38,6 +47,7 @@ typedef struct RunCtx {
     double phase_start;         /* fraction of the whole run */
     double phase_share;
     int64_t last_print;
+    double wd_bound_s;          /* watchdog bound for one call or wait */
 } RunCtx;
 
 static double ts_sec(const struct timespec *ts)
@@ -50,6 +60,37 @@ static double clock_cpu(clockid_t c)
     struct timespec ts;
 
     return clock_gettime(c, &ts) == 0 ? ts_sec(&ts) : 0;
+}
+
+/* Resident set size of this process in kB, from /proc/self/statm. */
+static int64_t rss_kb(void)
+{
+    char buf[128];
+    long long size = 0, resident = 0;
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        return 0;
+    }
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        return 0;
+    }
+    buf[n] = '\0';
+    if (sscanf(buf, "%lld %lld", &size, &resident) != 2) {
+        return 0;
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void atomic_max64(gint64 *p, gint64 v)
+{
+    gint64 old = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+    while (v > old &&
+           !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
 }
 
 static double process_cpu(void)
@@ -73,6 +114,13 @@ static gpointer watchdog_main(gpointer data)
     g_atomic_int_set(&wd->clock_ready, 1);
     while (!g_atomic_int_get(&wd->stop)) {
         g_usleep(50 * 1000);
+        if (g_atomic_int_get(&wd->rss_on)) {
+            int64_t kb = rss_kb();
+            atomic_max64(&wd->rss_peak_kb, kb);
+            if (g_get_monotonic_time() < __atomic_load_n(&wd->stall_until, __ATOMIC_RELAXED)) {
+                atomic_max64(&wd->rss_stall_peak_kb, kb);
+            }
+        }
         gint64 deadline = __atomic_load_n(&wd->deadline, __ATOMIC_SEQ_CST);
         if (deadline && g_get_monotonic_time() > deadline) {
             char msg[256];
@@ -104,7 +152,7 @@ static void tick(void *opaque, double done)
     RunCtx *rc = opaque;
     QxlGuestStats gs;
 
-    watchdog_arm(rc->wd, rc->phase, rc->cfg->timeout_s + 5);
+    watchdog_arm(rc->wd, rc->phase, rc->wd_bound_s);
     if (!rc->cfg->progress) {
         return;
     }
@@ -170,7 +218,7 @@ static bool run_phase(RunCtx *rc, Bench *b, unsigned mask, const char *name, dou
     rc->phase = name;
     rc->phase_start = start;
     rc->phase_share = share;
-    watchdog_arm(rc->wd, name, rc->cfg->timeout_s + 5);
+    watchdog_arm(rc->wd, name, rc->wd_bound_s);
     return bench_workloads_run(b, mask, secs, tick, rc);
 }
 
@@ -179,7 +227,11 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
     SpiceServerApi api;
     GError *err = NULL;
     Watchdog wd = { .result_fd = cfg->result_fd };
-    RunCtx rc = { .cfg = cfg, .wd = &wd };
+    /* A stalled client may legitimately hold a call as long as it stalls
+     * (upstream does): the bounds grow by the stall. */
+    RunCtx rc = { .cfg = cfg, .wd = &wd, .wd_bound_s = cfg->timeout_s + cfg->client_stall_s + 5 };
+    BenchClients *clients = NULL;
+    int port = -1;
     LatencySet sync_lat, async_lat;
     QxlEmuStats s0, s1;
     QxlGuestStats gs;
@@ -201,7 +253,7 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
 
     GMainContext *ctx = g_main_context_new();
     g_main_context_push_thread_default(ctx);
-    watchdog_arm(&wd, "server setup", cfg->timeout_s + 5);
+    watchdog_arm(&wd, "server setup", rc.wd_bound_s);
 
     SpiceServer *server = api.spice_server_new();
     QxlEmuConfig ecfg;
@@ -210,10 +262,16 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
     QxlGuest *guest = NULL;
     Bench *bench = NULL;
     bool vm_started = false;
-    SpiceCoreInterface *core = embedder_core_new(ctx);
+    SpiceCoreInterface *inner_core = embedder_core_new(ctx);
+    SpiceCoreInterface *core = inner_core ? bench_core_wrap(inner_core) : NULL;
 
     if (!core) {
         bench_result_fail(res, "embedder_core_new failed");
+        goto out;
+    }
+    if (server && !bench_server_configure(&api, server, cfg, &port, &err)) {
+        bench_result_fail(res, "%s", err->message);
+        g_clear_error(&err);
         goto out;
     }
     if (!server || api.spice_server_init(server, core) != 0) {
@@ -230,12 +288,29 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
     vm_started = true;
     guest = qxl_guest_new(emu, ctx);
     rc.guest = guest;
-    qxl_guest_set_timeout(guest, (int64_t)(cfg->timeout_s * G_USEC_PER_SEC));
+    qxl_guest_set_timeout(guest,
+                          (int64_t)((cfg->timeout_s + cfg->client_stall_s) * G_USEC_PER_SEC));
     if (!qxl_guest_init(guest) ||
         !qxl_guest_create_primary(guest, cfg->width, cfg->height, false, false) ||
         !qxl_guest_monitors_config(guest) || !qxl_guest_async_wait(guest, NULL)) {
         bench_result_fail(res, "device setup: %s", qxl_guest_error(guest));
         goto out;
+    }
+    if (cfg->clients) {
+        /* Long enough for the run, its stall, and the final check. */
+        double life = cfg->duration_s * 20 + 6 * cfg->timeout_s + cfg->client_stall_s + 60;
+        watchdog_arm(&wd, "client connection", rc.wd_bound_s);
+        clients = bench_clients_spawn(cfg, port, life, &err);
+        if (!clients || !bench_clients_wait_ready(clients, guest, cfg->timeout_s, &err)) {
+            bench_result_fail(res, "%s", err->message);
+            g_clear_error(&err);
+            goto out;
+        }
+        if (!bench_clients_start(clients, guest, cfg->timeout_s, &err)) {
+            bench_result_fail(res, "%s", err->message);
+            g_clear_error(&err);
+            goto out;
+        }
     }
     bench = bench_workloads_new(guest, emu, cfg->seed, &sync_lat, &async_lat);
 
@@ -243,6 +318,13 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
     qxl_emu_get_stats(emu, &s0);
     double wall0 = g_get_monotonic_time() / 1e6;
     double proc0 = process_cpu(), main0 = clock_cpu(main_clock), wd0 = clock_cpu(wd.clock);
+    qxl_emu_reset_io_max(emu);
+    bench_core_loop_reset();
+    res->m[M_RSS_WINDOW_START_KB] = (double)rss_kb();
+    __atomic_store_n(&wd.stall_until,
+                     g_get_monotonic_time() + (gint64)(cfg->client_stall_s * G_USEC_PER_SEC),
+                     __ATOMIC_RELAXED);
+    g_atomic_int_set(&wd.rss_on, 1);
     bool ran = true;
     if (cfg->smoke) {
         unsigned n = (unsigned)__builtin_popcount(cfg->workloads) + 1, k = 0;
@@ -264,18 +346,37 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
     double server_cpu = (process_cpu() - proc0) - (clock_cpu(main_clock) - main0) -
                         (clock_cpu(wd.clock) - wd0);
     qxl_emu_get_stats(emu, &s1);
+    g_atomic_int_set(&wd.rss_on, 0);
+    double io_max_us = (double)s1.io_max_ns / 1e3;
+    double loop_max_us = (double)bench_core_loop_max_ns() / 1e3;
     if (!ran) {
         bench_result_fail(res, "workload: %s", qxl_guest_error(guest));
-    }
-
-    watchdog_arm(&wd, "teardown", cfg->timeout_s + 5);
-    if (ran && !qxl_guest_teardown(guest)) {
-        bench_result_fail(res, "teardown: %s", qxl_guest_error(guest));
     }
 
     double *m = res->m;
     m[M_WALL_S] = wall;
     m[M_DRAWABLES] = (double)(s1.draw_fetched - s0.draw_fetched);
+    if (clients && ran) {
+        /* The server's final picture, then the clients' (they may still be
+         * catching up: bounded retries). */
+        double converge_s = 2 * cfg->timeout_s;
+        bench_clients_resume(clients);
+        watchdog_arm(&wd, "final picture check", rc.wd_bound_s + converge_s);
+        QXLRect all = { 0, 0, (int32_t)qxl_guest_height(guest), (int32_t)qxl_guest_width(guest) };
+        if (!qxl_guest_update_area(guest, 0, &all, NULL)) {
+            bench_result_fail(res, "final update_area: %s", qxl_guest_error(guest));
+        } else {
+            bench_clients_converge(clients, guest, converge_s, res);
+        }
+        bench_clients_free(clients);
+        clients = NULL;
+    }
+
+    watchdog_arm(&wd, "teardown", rc.wd_bound_s);
+    if (ran && !qxl_guest_teardown(guest)) {
+        bench_result_fail(res, "teardown: %s", qxl_guest_error(guest));
+    }
+
     m[M_DRAWABLES_PER_S] = wall > 0 ? m[M_DRAWABLES] / wall : 0;
     m[M_CURSOR_CMDS] = (double)(s1.cursor_fetched - s0.cursor_fetched);
     m[M_SURFACE_CMDS] = (double)(s1.surface_fetched - s0.surface_fetched);
@@ -299,6 +400,11 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
     m[M_SERVER_OOM_CALLS] = (double)s1.oom_calls;
     m[M_RING_FULL_WAITS] = (double)gs.ring_full_waits;
     m[M_WRONG_THREAD] = (double)s1.wrong_thread;
+    m[M_RSS_WINDOW_PEAK_KB] = (double)__atomic_load_n(&wd.rss_peak_kb, __ATOMIC_RELAXED);
+    m[M_RSS_STALL_PEAK_KB] = (double)__atomic_load_n(&wd.rss_stall_peak_kb, __ATOMIC_RELAXED);
+    m[M_IO_CALL_MAX_US] = io_max_us;
+    m[M_LOOP_CB_MAX_US] = loop_max_us;
+    m[M_EMBEDDER_CALL_MAX_US] = MAX(io_max_us, loop_max_us);
     server_threads_json(res->threads_json, gettid(), g_atomic_int_get(&wd.tid));
 
     if (ran) {
@@ -336,11 +442,18 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
         if ((cfg->workloads & (1u << WL_CURSOR)) && m[M_CURSOR_CMDS] == 0) {
             bench_result_fail(res, "the server accepted no cursor command");
         }
+        if (cfg->max_call_ms > 0 && m[M_EMBEDDER_CALL_MAX_US] > cfg->max_call_ms * 1000) {
+            bench_result_fail(res, "an embedder call took %.1f ms (IO %.1f ms, main-loop "
+                              "callback %.1f ms), bound %.0f ms",
+                              m[M_EMBEDDER_CALL_MAX_US] / 1e3, io_max_us / 1e3,
+                              loop_max_us / 1e3, cfg->max_call_ms);
+        }
     }
     ok = !res->m[M_FAILED];
 
 out:
-    watchdog_arm(&wd, "server shutdown", cfg->timeout_s + 5);
+    watchdog_arm(&wd, "server shutdown", rc.wd_bound_s);
+    bench_clients_free(clients);
     bench_workloads_free(bench);
     if (vm_started) {
         api.spice_server_vm_stop(server);
@@ -353,7 +466,8 @@ out:
         api.spice_server_destroy(server);
     }
     qxl_emu_free(emu);
-    embedder_core_free(core);
+    bench_core_unwrap(core);
+    embedder_core_free(inner_core);
     {
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);

@@ -675,7 +675,7 @@ static bool primary_from_guest(QxlEmu *emu, QXLDevSurfaceCreate *surface)
     return true;
 }
 
-void qxl_emu_io_write(QxlEmu *emu, uint32_t port, uint32_t val)
+static void io_write_dispatch(QxlEmu *emu, uint32_t port, uint32_t val)
 {
     const SpiceServerApi *api = emu->api;
     QXLInstance *qin = &emu->qxl;
@@ -826,6 +826,30 @@ void qxl_emu_io_write(QxlEmu *emu, uint32_t port, uint32_t val)
         guest_bug(emu, "unsupported IO port");
         break;
     }
+}
+
+void qxl_emu_io_write(QxlEmu *emu, uint32_t port, uint32_t val)
+{
+    int64_t t0 = qxl_emu_now_ns();
+
+    io_write_dispatch(emu, port, val);
+    /* How long the vCPU was held: a server must never make it wait on a
+     * client (docs/bench.md, "Clients"). */
+    int64_t dt = qxl_emu_now_ns() - t0;
+    g_mutex_lock(&emu->lock);
+    if ((uint64_t)dt > emu->stats.io_max_ns) {
+        emu->stats.io_max_ns = (uint64_t)dt;
+        emu->stats.io_max_port = port;
+    }
+    g_mutex_unlock(&emu->lock);
+}
+
+void qxl_emu_reset_io_max(QxlEmu *emu)
+{
+    g_mutex_lock(&emu->lock);
+    emu->stats.io_max_ns = 0;
+    emu->stats.io_max_port = QXL_EMU_IO_NONE;
+    g_mutex_unlock(&emu->lock);
 }
 
 /* ---- accessors ----------------------------------------------------------- */

@@ -66,6 +66,8 @@ typedef struct QxlEmuStats {
     uint64_t guest_bugs;                /* device-detected guest errors (ours, as guest) */
     uint64_t oom_calls;                 /* spice_qxl_oom() issued */
     uint64_t collect_errors;            /* guest popped an id the server never released */
+    uint64_t io_max_ns;                 /* longest qxl_emu_io_write (the vCPU blocked in the server) */
+    uint32_t io_max_port;               /* its QXL_IO_*, QXL_EMU_IO_NONE before any */
 } QxlEmuStats;
 
 /* Fills QEMU's defaults. */
@@ -94,6 +96,10 @@ QXLInstance *qxl_emu_instance(QxlEmu *emu);
  * QEMU's ioport_write maps it onto spice_qxl_*.  Sync IOs block until the
  * server returns.  vCPU thread. */
 void qxl_emu_io_write(QxlEmu *emu, uint32_t port, uint32_t val);
+
+/* Restarts stats.io_max_ns / io_max_port (the longest IO write) so a
+ * measured window sees only its own calls.  vCPU thread. */
+void qxl_emu_reset_io_max(QxlEmu *emu);
 
 /* True while an async IO waits for async_complete.  Any thread. */
 bool qxl_emu_async_pending(QxlEmu *emu);
