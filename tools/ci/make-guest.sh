@@ -72,24 +72,35 @@ kver=$(ls "$work/k/lib/modules" | head -1)
 [ -n "$kver" ] || die "$kpkg has no modules"
 vmlinuz=$(ls "$work"/k/boot/vmlinuz-* | head -1)
 
-# The package ships no modules.dep (depmod runs at install): make one.
-"$bb" depmod -b "$work/k" "$kver" || die "depmod failed"
-dep=$(grep '^kernel/drivers/gpu/drm/qxl/qxl.ko:' "$work/k/lib/modules/$kver/modules.dep") ||
-    die "qxl.ko not in modules.dep"
-# modules.dep lists the dependencies last-to-load first: load them reversed.
-order=""
-for m in ${dep#*:}; do order="$m $order"; done
-order="$order kernel/drivers/gpu/drm/qxl/qxl.ko"
-
 root="$work/root"
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/modules"
 cp "$bb" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
+
+# The package ships no modules.dep (depmod runs at install). Each module's
+# .modinfo names what it depends on ("depends=a,b"): follow that from qxl,
+# copying each module (decompressed if the kernel ships them compressed)
+# and listing it after its dependencies, which is the order to insmod in.
+moddir="$work/k/lib/modules/$kver/kernel"
 loads=""
-for m in $order; do
-    cp "$work/k/lib/modules/$kver/$m" "$root/modules/"
-    loads="$loads $(basename "$m")"
-done
+add_module() {  # name
+    local name=$1 f dep
+    case " $loads " in *" $name.ko "*) return 0 ;; esac
+    f=$(find "$moddir" \( -name "$name.ko*" -o -name "${name//_/-}.ko*" \) | head -1)
+    [ -n "$f" ] || die "module $name not in $kpkg"
+    case "$f" in
+        *.ko) cp "$f" "$root/modules/$name.ko" ;;
+        *.ko.xz) xz -dc "$f" >"$root/modules/$name.ko" ;;
+        *.ko.zst) zstd -qdc "$f" >"$root/modules/$name.ko" ;;
+        *.ko.gz) gzip -dc "$f" >"$root/modules/$name.ko" ;;
+        *) die "unknown module file $f" ;;
+    esac
+    for dep in $(tr '\0' '\n' <"$root/modules/$name.ko" | sed -n 's/^depends=//p' | head -1 | tr ',' ' '); do
+        add_module "$dep"
+    done
+    loads="$loads $name.ko"
+}
+add_module qxl
 
 # The guest's /init. Markers on ttyS0 ("E2E: ...") tell the host where it is;
 # the screen (tty0) shows only the banner and the counter.
