@@ -220,6 +220,12 @@ pixman_image_t *red_canvas_read_image(RedCanvas *canvas, const pixman_box32_t *a
 
 /* Bitmap decoding ------------------------------------------------------------ */
 
+/* One contiguous piece of a bitmap's pixel bytes. */
+typedef struct RedCanvasChunk {
+    const uint8_t *data;
+    size_t size;
+} RedCanvasChunk;
+
 typedef struct RedCanvasBitmap {
     uint32_t format;            /* SPICE_BITMAP_FMT_* */
     bool top_down;              /* SPICE_BITMAP_FLAGS_TOP_DOWN */
@@ -229,6 +235,10 @@ typedef struct RedCanvasBitmap {
     size_t data_size;           /* bytes readable at data */
     const uint32_t *palette;    /* xRGB entries, for 1/4/8-bit formats */
     uint32_t palette_entries;
+    /* Only red_canvas_copy_bitmap: with data NULL, the pixel bytes are these
+     * pieces end to end (data_size ignored; rows may straddle pieces). */
+    const RedCanvasChunk *chunks;
+    uint32_t n_chunks;
 } RedCanvasBitmap;
 
 /* Decodes a bitmap into a new top-down pixman image: 1/4/8-bit paletted to
@@ -250,6 +260,26 @@ pixman_image_t *red_canvas_decode_bitmap(const RedCanvasBitmap *bitmap, bool hig
  * valid and unchanged while the image is used. Any thread; caller owns the
  * image (not the pixels). */
 pixman_image_t *red_canvas_wrap_bitmap(const RedCanvasBitmap *bitmap, bool high_bits_set);
+
+typedef enum {
+    RED_CANVAS_DIRECT_UNSUPPORTED,  /* nothing drawn: use red_canvas_copy instead */
+    RED_CANVAS_DIRECT_DONE,         /* drawn, as red_canvas_copy would have */
+} RedCanvasDirect;
+
+/* red_canvas_copy of a bitmap source without the intermediate image: the
+ * bitmap's pixels are converted straight into the canvas inside box ∩
+ * canvas ∩ clip, reading only the rows and columns that land there (data
+ * or chunks). Handles the common case only: a 32-bpp canvas, a rop
+ * descriptor that is a plain copy, area the size of box (no scaling), no
+ * mask, and a 1/4/8-bit paletted, 16BIT, 24BIT, 32BIT or RGBA bitmap that
+ * is valid; the result is pixel-identical to decoding (or wrapping) the
+ * bitmap and calling red_canvas_copy. Anything else, and the reference
+ * mode, returns RED_CANVAS_DIRECT_UNSUPPORTED without touching the canvas.
+ * Any thread (the canvas's owner). */
+RedCanvasDirect red_canvas_copy_bitmap(RedCanvas *canvas, const pixman_region32_t *clip,
+                                       const pixman_box32_t *box, const RedCanvasBitmap *bitmap,
+                                       bool high_bits_set, const pixman_box32_t *area,
+                                       uint16_t rop_descriptor);
 
 /* Decodes a 1-bit bitmap (1BIT_LE or 1BIT_BE) into a PIXMAN_a1 mask image,
  * ready for RedCanvasMask. Caller owns the image. */

@@ -31,6 +31,18 @@ static pixman_image_t *keep(RenderCtx *c, pixman_image_t *img)
     return img;
 }
 
+static RedCanvasBitmap canvas_bitmap(const RedBitmap *bm)
+{
+    return (RedCanvasBitmap){
+        .format = bm->format,
+        .top_down = (bm->flags & SPICE_BITMAP_FLAGS_TOP_DOWN) != 0,
+        .width = bm->width, .height = bm->height, .stride = bm->stride,
+        .data = bm->data, .data_size = bm->data ? bm->data_size : 0,
+        .palette = bm->palette ? bm->palette->ents : NULL,
+        .palette_entries = bm->palette ? bm->palette->num_ents : 0,
+    };
+}
+
 static pixman_image_t *get_image(RenderCtx *c, const RedImage *img, bool as_mask)
 {
     GError *err = NULL;
@@ -42,13 +54,7 @@ static pixman_image_t *get_image(RenderCtx *c, const RedImage *img, bool as_mask
     case SPICE_IMAGE_TYPE_BITMAP: {
         const RedBitmap *bm = &img->u.bitmap;
         size_t size = 0;
-        RedCanvasBitmap cb = {
-            .format = bm->format,
-            .top_down = (bm->flags & SPICE_BITMAP_FLAGS_TOP_DOWN) != 0,
-            .width = bm->width, .height = bm->height, .stride = bm->stride,
-            .palette = bm->palette ? bm->palette->ents : NULL,
-            .palette_entries = bm->palette ? bm->palette->num_ents : 0,
-        };
+        RedCanvasBitmap cb = canvas_bitmap(bm);
         cb.data = red_bitmap_get_data(bm, &size);
         cb.data_size = size;
         bool high = (img->flags & SPICE_IMAGE_FLAGS_HIGH_BITS_SET) != 0;
@@ -230,6 +236,41 @@ static bool draw_text(RenderCtx *c, RedCanvas *cv, const pixman_region32_t *clip
     return ok;
 }
 
+/* A plain copy of a bitmap converted straight into the canvas, reading
+ * the guest's pixels (one buffer or its chunks) in place: no decoded
+ * image, no gathering, only the pixels that land inside the clip. True
+ * when drawn; false when the canvas cannot (the general path draws it). */
+static bool copy_bitmap_direct(RedCanvas *cv, const pixman_region32_t *clip,
+                               const pixman_box32_t *box, const RedCopy *cp)
+{
+    const RedImage *img = cp->src_bitmap;
+    if (!img || img->type != SPICE_IMAGE_TYPE_BITMAP || cp->mask.bitmap) {
+        return false;
+    }
+    const RedBitmap *bm = &img->u.bitmap;
+    RedCanvasBitmap cb = canvas_bitmap(bm);
+    RedCanvasChunk stack[8];
+    RedCanvasChunk *chunks = NULL;
+    if (!bm->data) {
+        chunks = bm->n_chunks <= G_N_ELEMENTS(stack) ? stack
+                                                     : g_new(RedCanvasChunk, bm->n_chunks);
+        for (uint32_t i = 0; i < bm->n_chunks; i++) {
+            chunks[i] = (RedCanvasChunk){ bm->chunks[i].data, bm->chunks[i].size };
+        }
+        cb.chunks = chunks;
+        cb.n_chunks = bm->n_chunks;
+    }
+    pixman_box32_t area = { cp->src_area.left, cp->src_area.top, cp->src_area.right,
+                            cp->src_area.bottom };
+    RedCanvasDirect r = red_canvas_copy_bitmap(
+        cv, clip, box, &cb, (img->flags & SPICE_IMAGE_FLAGS_HIGH_BITS_SET) != 0, &area,
+        cp->rop_descriptor);
+    if (chunks != stack) {
+        g_free(chunks);
+    }
+    return r == RED_CANVAS_DIRECT_DONE;
+}
+
 static bool draw(RenderCtx *c, RedCanvas *cv, const pixman_region32_t *clip,
                  const pixman_box32_t *box)
 {
@@ -251,10 +292,14 @@ static bool draw(RenderCtx *c, RedCanvas *cv, const pixman_region32_t *clip,
         mask = get_mask(c, &r->u.opaque.mask, &mask_buf);
         return c->ok && red_canvas_opaque(cv, clip, box, &src, &brush,
                                           r->u.opaque.rop_descriptor, mask);
-    case QXL_DRAW_COPY:
+    case QXL_DRAW_COPY: {
+        if (copy_bitmap_direct(cv, clip, box, &r->u.copy)) {
+            return true;
+        }
         get_source(c, r->u.copy.src_bitmap, &r->u.copy.src_area, r->u.copy.scale_mode, &src);
         mask = get_mask(c, &r->u.copy.mask, &mask_buf);
         return c->ok && red_canvas_copy(cv, clip, box, &src, r->u.copy.rop_descriptor, mask);
+    }
     case QXL_DRAW_BLEND:
         get_source(c, r->u.blend.src_bitmap, &r->u.blend.src_area, r->u.blend.scale_mode,
                    &src);

@@ -24,6 +24,15 @@ static bool format_has_palette(uint32_t format)
 
 const uint8_t *red_bitmap_get_data(const RedBitmap *bitmap, size_t *size)
 {
+    if (!bitmap->data) {
+        g_assert(bitmap->chunks && !bitmap->owned_data);
+        ParseChunks c = { .v = bitmap->chunks, .n = bitmap->n_chunks,
+                          .total = bitmap->data_size };
+        /* A cache filled on demand: the pixels themselves do not change. */
+        RedBitmap *mut = (RedBitmap *)bitmap;
+        mut->owned_data = parse_chunks_gather(&c);
+        mut->data = mut->owned_data;
+    }
     g_assert(bitmap->data && bitmap->data_size == (size_t)bitmap->stride * bitmap->height);
     *size = bitmap->data_size;
     return bitmap->data;
@@ -139,8 +148,14 @@ static bool parse_bitmap(ParseState *st, const QXLBitmap *qb, bool is_mask, RedB
                           " bytes, stride*height is %" G_GUINT64_FORMAT,
                           (guint64)c.total, (guint64)size);
     }
-    take_chunks(&c, &bmp->data, &bmp->owned_data);
-    parse_chunks_clear(&c);
+    if (c.n == 1) {
+        bmp->data = c.v[0].data;
+        parse_chunks_clear(&c);
+    } else {
+        /* Gathered only if someone needs one buffer (red_bitmap_get_data). */
+        bmp->chunks = c.v;
+        bmp->n_chunks = c.n;
+    }
     return true;
 }
 
@@ -246,6 +261,7 @@ void red_image_free(RedImage *img)
     switch (img->type) {
     case SPICE_IMAGE_TYPE_BITMAP:
         g_free(img->u.bitmap.palette);
+        g_free(img->u.bitmap.chunks);
         g_free(img->u.bitmap.owned_data);
         break;
     case SPICE_IMAGE_TYPE_QUIC:

@@ -33,10 +33,7 @@ bool parse_addr_add(ParseState *st, QXLPHYSICAL addr, uint64_t delta, QXLPHYSICA
                     const char *what);
 
 /* One validated piece of a chunk list (in place). */
-typedef struct ParseChunk {
-    const uint8_t *data;
-    uint32_t size;
-} ParseChunk;
+typedef RedDataChunk ParseChunk;
 
 typedef struct ParseChunks {
     ParseChunk *v;              /* owned */

@@ -52,6 +52,12 @@ typedef struct RedPalette {
                                          * 8-bit index is safe */
 } RedPalette;
 
+/* One piece of a guest data chunk list, in place in guest memory. */
+typedef struct RedDataChunk {
+    const uint8_t *data;
+    uint32_t size;
+} RedDataChunk;
+
 typedef struct RedBitmap {
     uint8_t format;                     /* SPICE_BITMAP_FMT_* (1BIT_LE .. 8BIT_A) */
     uint8_t flags;                      /* SPICE_BITMAP_FLAGS_TOP_DOWN or 0 */
@@ -60,10 +66,15 @@ typedef struct RedBitmap {
     uint32_t width, height;             /* 1 .. RED_QXL_MAX_DIM */
     uint32_t stride;                    /* bytes, >= ceil(width * bpp / 8) */
     RedPalette *palette;                /* owned, NULL for RGB formats and palette-less masks */
-    /* Pixels: use red_bitmap_get_data(). data is either in place (one
-     * contiguous guest chunk or a QXL_BITMAP_DIRECT bitmap) or equal to
-     * owned_data (several chunks gathered into one host buffer). */
+    /* Pixels: use red_bitmap_get_data() for one contiguous buffer. data is
+     * in place for one contiguous guest chunk or a QXL_BITMAP_DIRECT
+     * bitmap. Several chunks stay in place as `chunks` (validated at parse
+     * time, sizes summing to data_size) with data NULL until the first
+     * red_bitmap_get_data gathers them into owned_data; the renderer reads
+     * the chunks directly, so drawables dropped unrendered copy nothing. */
     const uint8_t *data;
+    RedDataChunk *chunks;               /* owned or NULL */
+    uint32_t n_chunks;
     uint8_t *owned_data;                /* owned or NULL */
     size_t data_size;                   /* == stride * height */
 } RedBitmap;
@@ -90,8 +101,10 @@ typedef struct RedImage {
 unsigned red_bitmap_format_bpp(uint32_t format);
 
 /* The bitmap's pixels as one contiguous buffer of exactly stride * height
- * bytes (*size receives that). Never NULL for a parsed bitmap. Worker
- * thread; the buffer belongs to the command (see "in place" above). */
+ * bytes (*size receives that). Never NULL for a parsed bitmap. A bitmap in
+ * several chunks is gathered on the first call and the copy cached in the
+ * bitmap (the only change made through the const pointer). Worker thread;
+ * the buffer belongs to the command (see "in place" above). */
 const uint8_t *red_bitmap_get_data(const RedBitmap *bitmap, size_t *size);
 
 /* ---- brushes, masks, clip ---- */

@@ -103,12 +103,26 @@ static void test_copy_bitmap_chunks(void)
         g_assert_cmpuint(img->flags, ==, SPICE_IMAGE_FLAGS_CACHE_ME);
         g_assert_cmpuint(img->u.bitmap.width, ==, 10);
         g_assert_cmpuint(img->u.bitmap.flags, ==, SPICE_BITMAP_FLAGS_TOP_DOWN);
-        /* One chunk is referenced in place, several are gathered. */
-        g_assert_true((img->u.bitmap.owned_data == NULL) == (nchunks == 1));
+        /* One chunk is referenced in place; several stay in place as a
+         * chunk list and are gathered only when one buffer is asked for. */
+        g_assert_null(img->u.bitmap.owned_data);
         if (nchunks == 1) {
             g_assert_true(img->u.bitmap.data >= f.mem && img->u.bitmap.data < f.mem + f.size);
+            g_assert_null(img->u.bitmap.chunks);
+        } else {
+            g_assert_null(img->u.bitmap.data);
+            g_assert_cmpuint(img->u.bitmap.n_chunks, ==, nchunks);
+            size_t sum = 0;
+            for (uint32_t i = 0; i < img->u.bitmap.n_chunks; i++) {
+                const uint8_t *cd = img->u.bitmap.chunks[i].data;
+                g_assert_true(cd >= f.mem && cd < f.mem + f.size);
+                sum += img->u.bitmap.chunks[i].size;
+            }
+            g_assert_cmpuint(sum, ==, img->u.bitmap.data_size);
         }
         check_pixels(&img->u.bitmap);
+        g_assert_true((img->u.bitmap.owned_data == NULL) == (nchunks == 1));
+        check_pixels(&img->u.bitmap);   /* gathered once, then cached */
         red_drawable_unref(d);
     }
     teardown();
