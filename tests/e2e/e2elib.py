@@ -112,8 +112,14 @@ def shutil_which(name):
 
 def make_guest(args):
     """Builds or reuses the cached guest; returns (vmlinuz, initrd, cmdline)."""
+    # SPICE_E2E_CACHE, else $XDG_CACHE_HOME or ~/.cache (shared by build
+    # dirs), else the build dir.
     cache = os.environ.get("SPICE_E2E_CACHE")
-    argv = ["bash", args.make_guest] + ([cache] if cache else [])
+    if not cache:
+        base = os.environ.get("XDG_CACHE_HOME") or (
+            os.path.join(os.environ["HOME"], ".cache") if os.environ.get("HOME") else None)
+        cache = os.path.join(base, "spice-e2e-guest") if base else os.path.join(args.out, "..", "guest-cache")
+    argv = ["bash", args.make_guest, cache]
     t0 = time.time()
     try:
         r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -10,7 +10,13 @@
 # 1 on any other failure. Nothing is installed on the host.
 set -euo pipefail
 
-cache=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/spice-e2e-guest}
+cache=${1:-}
+if [ -z "$cache" ]; then
+    if [ -n "${XDG_CACHE_HOME:-}" ]; then cache=$XDG_CACHE_HOME/spice-e2e-guest
+    elif [ -n "${HOME:-}" ]; then cache=$HOME/.cache/spice-e2e-guest
+    else echo "make-guest: no CACHE_DIR, XDG_CACHE_HOME or HOME" >&2; exit 1
+    fi
+fi
 skip() { echo "make-guest: $*" >&2; exit 77; }
 die() { echo "make-guest: $*" >&2; exit 1; }
 
@@ -44,6 +50,7 @@ reuse_or_skip() {
 self_hash=$(sha256sum "$0" | cut -c1-12)
 out="$cache/guest-$kpkg-$self_hash"
 if [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/cmdline" ]; then
+    touch "$out"
     echo "$out"; exit 0
 fi
 
@@ -160,6 +167,7 @@ echo "console=ttyS0 console=tty0 loglevel=3 vt.global_cursor_default=0 consolebl
 echo "$kpkg $kver:$loads" >"$out.tmp/info"
 rm -rf "$out"
 mv "$out.tmp" "$out"
-# Older guests (other kernels or scripts) are not needed any more.
-for old in "$cache"/guest-*; do [ "$old" = "$out" ] || rm -rf "$old"; done
+# Guests of other kernels or script versions unused for a week go (another
+# checkout running right now may still use a recent one).
+find "$cache" -maxdepth 1 -name 'guest-*' -mtime +7 ! -path "$out" -exec rm -rf {} + 2>/dev/null || true
 echo "$out"
