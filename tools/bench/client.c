@@ -344,6 +344,7 @@ typedef struct BenchClient {
     ClientDump dump;            /* the last one */
     bool matched;
     uint64_t mismatch;          /* pixels differing in the last comparison */
+    int box[4];                 /* their bounding box: x0, y0, x1, y1 (exclusive) */
 } BenchClient;
 
 struct BenchClients {
@@ -596,10 +597,14 @@ void bench_clients_resume(BenchClients *bc)
 
 /* Pixels of the client's picture differing (low 24 bits) from `ref`;
  * every pixel when the sizes differ or the client has none. */
-static uint64_t compare_picture(const BenchClient *c, const uint8_t *ref, uint32_t w, uint32_t h)
+static uint64_t compare_picture(BenchClient *c, const uint8_t *ref, uint32_t w, uint32_t h)
 {
     const ClientDump *d = &c->dump;
+    int *box = c->box;
 
+    box[0] = box[1] = 0;
+    box[2] = (int)w;
+    box[3] = (int)h;
     if (!d->has_picture || d->width != (int)w || d->height != (int)h ||
         d->format != SPICE_SURFACE_FMT_32_xRGB) {
         return (uint64_t)w * h;
@@ -607,8 +612,20 @@ static uint64_t compare_picture(const BenchClient *c, const uint8_t *ref, uint32
     uint64_t diff = 0;
     const uint32_t *a = (const uint32_t *)(const void *)c->shm;
     const uint32_t *b = (const uint32_t *)(const void *)ref;
-    for (size_t i = 0; i < (size_t)w * h; i++) {
-        diff += ((a[i] ^ b[i]) & 0xffffff) != 0;
+    box[0] = (int)w;
+    box[1] = (int)h;
+    box[2] = box[3] = 0;
+    for (uint32_t y = 0; y < h; y++) {
+        for (uint32_t x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            if ((a[i] ^ b[i]) & 0xffffff) {
+                diff++;
+                box[0] = MIN(box[0], (int)x);
+                box[1] = MIN(box[1], (int)y);
+                box[2] = MAX(box[2], (int)x + 1);
+                box[3] = MAX(box[3], (int)y + 1);
+            }
+        }
     }
     return diff;
 }
@@ -616,7 +633,8 @@ static uint64_t compare_picture(const BenchClient *c, const uint8_t *ref, uint32
 bool bench_clients_converge(BenchClients *bc, QxlGuest *g, double timeout_s, BenchResult *res)
 {
     double *m = res->m;
-    uint32_t w = qxl_guest_width(g), h = qxl_guest_height(g), stride;
+    uint32_t w = qxl_guest_width(g), h = qxl_guest_height(g);
+    int32_t stride;
     const uint8_t *px = qxl_guest_primary_pixels(g, &stride);
     g_autofree uint8_t *ref = g_malloc((size_t)w * h * 4);
     int64_t t0 = g_get_monotonic_time();
@@ -624,7 +642,7 @@ bool bench_clients_converge(BenchClients *bc, QxlGuest *g, double timeout_s, Ben
     bool ok = true;
 
     for (uint32_t y = 0; y < h; y++) {
-        memcpy(ref + (size_t)y * w * 4, px + (size_t)y * stride, (size_t)w * 4);
+        memcpy(ref + (size_t)y * w * 4, px + (ptrdiff_t)y * stride, (size_t)w * 4);
     }
     for (;;) {
         for (unsigned i = 0; i < bc->n; i++) {
@@ -682,8 +700,11 @@ bool bench_clients_converge(BenchClients *bc, QxlGuest *g, double timeout_s, Ben
             ok = false;
         } else if (!c->matched) {
             bench_result_fail(res, "client %u: final picture differs from the server's in "
-                              "%" G_GUINT64_FORMAT " of %u pixels after %.1f s", i,
-                              c->dumps ? c->mismatch : (uint64_t)w * h, w * h, converge_s);
+                              "%" G_GUINT64_FORMAT " of %ux%u pixels (box %d,%d-%d,%d; "
+                              "client has %dx%d) after %.1f s", i,
+                              c->dumps ? c->mismatch : (uint64_t)w * h, w, h, c->box[0],
+                              c->box[1], c->box[2], c->box[3], c->dump.width, c->dump.height,
+                              converge_s);
             ok = false;
         }
     }

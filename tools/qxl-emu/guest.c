@@ -480,12 +480,15 @@ bool qxl_guest_destroy_primary(QxlGuest *g, bool async)
 uint32_t qxl_guest_width(QxlGuest *g) { return g->width; }
 uint32_t qxl_guest_height(QxlGuest *g) { return g->height; }
 
-const uint8_t *qxl_guest_primary_pixels(QxlGuest *g, uint32_t *stride)
+const uint8_t *qxl_guest_primary_pixels(QxlGuest *g, int32_t *stride)
 {
-    uint32_t abs_stride = g->width * 4;
-
-    *stride = abs_stride;
-    return g->emu->ram;     /* both stride signs start at the lowest address */
+    *stride = g->stride;
+    /* The server reads row 0 at mem - stride * (height - 1) when the
+     * stride is negative: the top row sits at the highest address. */
+    if (g->stride < 0 && g->height) {
+        return g->emu->ram + (size_t)(-g->stride) * (g->height - 1);
+    }
+    return g->emu->ram;
 }
 
 bool qxl_guest_update_area(QxlGuest *g, uint32_t surface_id, const QXLRect *rect,

@@ -66,8 +66,10 @@ bool qxl_guest_create_primary(QxlGuest *g, uint32_t width, uint32_t height,
 bool qxl_guest_destroy_primary(QxlGuest *g, bool async);
 uint32_t qxl_guest_width(QxlGuest *g);
 uint32_t qxl_guest_height(QxlGuest *g);
-/* Pixels of the primary, row 0 first; stride in bytes (always positive). */
-const uint8_t *qxl_guest_primary_pixels(QxlGuest *g, uint32_t *stride);
+/* Row 0 (the top row) of the primary and the byte step to the next row:
+ * negative for a negative-stride primary, whose top row is at the highest
+ * address.  Points into device memory. */
+const uint8_t *qxl_guest_primary_pixels(QxlGuest *g, int32_t *stride);
 
 /* Drawing commands on `surface_id` (0 = primary).  Each returns once the
  * command is on the ring. */
