@@ -22,8 +22,8 @@
 #include "codec-test-util.h"
 #include "server/encode/encoder.h"
 
-#define PRIMARY_W 1024
-#define PRIMARY_H 600
+#define PRIMARY_W 2200
+#define PRIMARY_H 1100
 #define TILE_W 61
 #define TILE_H 37
 #define WAIT_MS 20000
@@ -34,6 +34,7 @@ typedef struct {
     CodecPicture expect;       /* what the tile must show */
     const uint32_t *palette;   /* LZ_PLT / 8-bit BITMAP */
     uint32_t palette_n;
+    uint8_t desc_flags;        /* SPICE_IMAGE_FLAGS_CACHE_ME: client decodes "original" */
 } Tile;
 
 typedef struct {
@@ -202,7 +203,7 @@ static void draw_copy(GByteArray *m, const Tile *t)
     put32(m, (uint32_t)++id);
     put32(m, 0);
     put8(m, t->out.image_type);
-    put8(m, 0);
+    put8(m, t->desc_flags);
     put32(m, t->w);
     put32(m, t->h);
     size_t body_at = m->len;
@@ -325,16 +326,35 @@ static void test_real_client(void)
     RedEncoders *encs = red_encoders_new(&pol, dict);
     Server srv = { .tiles = g_ptr_array_new() };
     Rng r = { 2024 };
-    uint32_t x = 0, y = 0;
+    uint32_t x = 0, y = 0, row_h = 0;
     static uint32_t pal[256];
     int count[RED_CODEC_COUNT] = { 0 };
 
-    for (int rep = 0; rep < 3; rep++) {
+    /* small tiles: every codec x every format, three sizes/paddings/row orders;
+     * rep 2 marks them CACHE_ME, so the client decodes the original format
+     * (RGB16 stays 16-bit) before drawing */
+    for (int rep = 0; rep < 4; rep++) {
         for (size_t c = 0; c < G_N_ELEMENTS(codecs); c++) {
             for (size_t f = 0; f < G_N_ELEMENTS(formats); f++) {
                 uint32_t w = TILE_W - (uint32_t)rep * 7, h = TILE_H + (uint32_t)rep * 5;
                 int kind = codecs[c] == RED_CODEC_JPEG ? KIND_GRADIENT : (int)((c + f + rep) % KIND_COUNT);
+                if (rep == 3) {
+                    /* large: QUIC rows past the 2048-symbol wait-mask step, LZ
+                     * beyond its 73725-pixel reach, GLZ offsets past 2^17 */
+                    bool alpha_too = codecs[c] == RED_CODEC_GLZ || codecs[c] == RED_CODEC_LZ;
+                    if (formats[f] != RED_ENC_FMT_XRGB8888 &&
+                        !(alpha_too && formats[f] == RED_ENC_FMT_ARGB8888)) {
+                        continue;
+                    }
+                    w = codecs[c] == RED_CODEC_QUIC ? 2100 : 700;
+                    h = codecs[c] == RED_CODEC_QUIC ? 9 : 200;
+                    kind = codecs[c] == RED_CODEC_JPEG ? KIND_GRADIENT : KIND_NOISE;
+                }
                 uint32_t *master = make_master(&r, kind, w, h);
+                if (rep == 3 && h == 200) {
+                    /* the bottom rows repeat the top ones, far back */
+                    memcpy(master + (size_t)(h - 10) * w, master, (size_t)10 * w * 4);
+                }
                 uint8_t *buf;
                 CodecImage img = make_image(&r, master, w, h, spice_fmt[f], rep, rep & 1, &buf,
                                             pal);
@@ -350,10 +370,13 @@ static void test_real_client(void)
                     continue;
                 }
                 count[t->out.codec]++;
-                if (x + w > PRIMARY_W) {
+                if (x + w > PRIMARY_W || (rep == 3 && row_h < 100 && x > 0)) {
                     x = 0;
-                    y += TILE_H + 15;
+                    y += row_h + 1;
+                    row_h = 0;
                 }
+                row_h = MAX(row_h, h);
+                t->desc_flags = rep == 2 ? SPICE_IMAGE_FLAGS_CACHE_ME : 0;
                 g_assert_cmpuint(y + h, <=, PRIMARY_H);
                 t->x = x;
                 t->y = y;
