@@ -252,6 +252,8 @@ class Qemu:
                     raise Fail("%s: QMP %s: %s" % (self.tag, name, r["error"]))
         except socket.timeout:
             raise Fail("%s: QMP %s timed out" % (self.tag, name))
+        except OSError as e:
+            raise Fail("%s: QMP %s: %s (QEMU %s)" % (self.tag, name, e, self.state()))
 
     def screendump(self, name):
         """QMP screendump into out/<tag>-<name>.ppm; returns the picture."""
@@ -493,11 +495,19 @@ def wait_banner(q, timeout, name="banner"):
     """Screendumps until the banner is drawn (ruler in place) and the static
     part is the same in two dumps in a row; returns the last dump."""
     deadline = time.time() + timeout
-    prev, last_err = None, "no dump"
+    prev, last, last_err = None, None, "no dump"
     n = 0
+    out_dir = os.path.dirname(q.serial_path)
     while time.time() < deadline:
-        pic = q.screendump("%s-poll" % name)
+        if q.p.poll() is not None:
+            break
+        try:
+            pic = q.screendump("%s-poll" % name)
+        except Fail as e:
+            last_err += "; then " + str(e)
+            break
         n += 1
+        last = pic
         if pic[:2] == SCREEN:
             try:
                 check_ruler(pic, q.tag)
@@ -512,4 +522,9 @@ def wait_banner(q, timeout, name="banner"):
         else:
             last_err = "screen is %dx%d" % pic[:2]
         time.sleep(0.3)
-    raise Fail("%s: banner never settled in %d s (%d dumps): %s" % (q.tag, timeout, n, last_err))
+    if last is not None:
+        write_png(os.path.join(out_dir, "%s-%s-last.png" % (q.tag, name)), last)
+    e = Fail("%s: banner never settled (%d s, %d dumps, QEMU %s): %s; last dump in %s-%s-last.png"
+             % (q.tag, timeout, n, q.state(), last_err, q.tag, name))
+    e.last = last
+    raise e

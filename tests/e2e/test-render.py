@@ -28,7 +28,19 @@ def body(args):
           for w in ("ours", "upstream")}
     for q in qs.values():
         q.wait_serial("E2E: banner shown", BOOT_TIMEOUT)
-    pics = {w: E.wait_banner(q, 30) for w, q in qs.items()}
+    pics = {"upstream": E.wait_banner(qs["upstream"], 30)}
+    try:
+        pics["ours"] = E.wait_banner(qs["ours"], 30)
+    except E.Fail as e:
+        # Say where ours' last dump differs from upstream's.
+        last = getattr(e, "last", None)
+        if last is not None and last[:2] == pics["upstream"][:2]:
+            try:
+                E.expect_equal(E.static_part(pics["upstream"]), E.static_part(last),
+                               "upstream's banner vs ours' last dump", args.out, "render")
+            except E.Fail as d:
+                raise E.Fail("%s\n%s" % (e, d))
+        raise
     for w, pic in pics.items():
         E.check_ruler(pic, w)
         if E.uniform(E.banner(pic)):
