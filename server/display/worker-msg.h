@@ -50,6 +50,14 @@ typedef enum WorkerMsgType {
     WORKER_MSG_COUNT
 } WorkerMsgType;
 
+/* WORKER_MSG_CONFIG_CHANGED: the server's encoding settings, by value. */
+typedef struct WorkerMsgConfig {
+    int32_t image_compression;      /* SpiceImageCompression */
+    int32_t jpeg_state;             /* spice_wan_compression_t */
+    int32_t zlib_glz_state;         /* spice_wan_compression_t */
+    int32_t streaming_video;        /* SPICE_STREAM_VIDEO_* */
+} WorkerMsgConfig;
+
 /* Common header of the async-capable requests. */
 typedef struct WorkerMsgAsync {
     bool async;

@@ -595,8 +595,11 @@ static void handle_message(void *opaque, uint32_t type, void *payload, size_t si
     case WORKER_MSG_CHANNEL_DISCONNECT:
         worker_channel_disconnect(w, payload);
         break;
-    case WORKER_MSG_CONFIG_CHANGED:
+    case WORKER_MSG_CONFIG_CHANGED: {
+        const WorkerMsgConfig *m = payload;
+        display_channel_set_streaming_video(w->display_channel, m->streaming_video);
         break;
+    }
     case WORKER_MSG_MOUSE_MODE: {
         const WorkerMsgU32 *m = payload;
         w->mouse_mode = m->value;

@@ -123,7 +123,14 @@ uint32_t red_qxl_get_ram_size(QXLInstance *qxl)
 void red_qxl_on_config_changed(QXLInstance *qxl)
 {
     if (qxl && qxl->st) {
-        dispatcher_post(qxl->st->dispatcher, WORKER_MSG_CONFIG_CHANGED, NULL, 0);
+        const RedsConfig *cfg = &qxl->st->reds->cfg;
+        WorkerMsgConfig m = {
+            .image_compression = cfg->image_compression,
+            .jpeg_state = cfg->jpeg_state,
+            .zlib_glz_state = cfg->zlib_glz_state,
+            .streaming_video = cfg->streaming_video,
+        };
+        dispatcher_post(qxl->st->dispatcher, WORKER_MSG_CONFIG_CHANGED, &m, sizeof(m));
     }
 }
 
