@@ -11,7 +11,7 @@ PKGS=(
   # reference library (ABI and benchmark comparisons) and real clients
   libspice-server1 libspice-server-dev libspice-client-glib-2.0-dev spice-client-gtk
   # end to end
-  qemu-system-x86 virt-viewer xvfb xauth openssl socat binutils python3
+  qemu-system-x86 virt-viewer xvfb xauth openssl socat binutils python3 imagemagick
 )
 
 missing=()
