@@ -2,7 +2,11 @@
  *
  * Locking: d->lock guards d->queue and DispatcherMsg.done; d->cond is
  * broadcast whenever a called message is done. The eventfd counter is only
- * a wakeup; the queue is the truth.
+ * a wakeup; the queue is the truth. Senders kick the eventfd only when
+ * they queue onto an empty queue: dispatcher_dispatch pops until it finds
+ * the queue empty (under the lock), so every message queued behind another
+ * is handled in the same or the next dispatch, which that first kick
+ * guarantees.
  */
 #include "server/qxl/dispatcher.h"
 
@@ -98,9 +102,15 @@ void dispatcher_post(Dispatcher *d, uint32_t type, const void *payload, size_t s
 {
     DispatcherMsg *m = msg_new(type, payload, size);
     g_mutex_lock(&d->lock);
+    /* Only the push onto an empty queue needs to wake the receiver: it
+     * empties the queue before it sleeps again, so a message queued behind
+     * others is seen without a syscall of its own. */
+    bool was_empty = g_queue_is_empty(&d->queue);
     g_queue_push_tail(&d->queue, m);
     g_mutex_unlock(&d->lock);
-    kick(d);
+    if (was_empty) {
+        kick(d);
+    }
 }
 
 void dispatcher_call(Dispatcher *d, uint32_t type, const void *payload, size_t size,
@@ -112,8 +122,11 @@ void dispatcher_call(Dispatcher *d, uint32_t type, const void *payload, size_t s
     m->reply = reply;
     m->reply_size = reply_size;
     g_mutex_lock(&d->lock);
+    bool was_empty = g_queue_is_empty(&d->queue);
     g_queue_push_tail(&d->queue, m);
-    kick(d);
+    if (was_empty) {
+        kick(d);
+    }
     while (!m->done) {
         g_cond_wait(&d->cond, &d->lock);
     }
