@@ -6,9 +6,8 @@
  * read outside the body, and what it returns must be consistent with the
  * table (borrowed pointers inside the body, sizes within bounds).
  *
- * Built with -DFUZZ_CHANNEL_MSGS_REPLAY it has a main() that replays files
- * and directories instead (the corpus test): files named "valid-*" must
- * parse. */
+ * replay-main.c replays the corpus with it as a normal test (files named
+ * "valid-*" must parse). */
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,51 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-#ifdef FUZZ_CHANNEL_MSGS_REPLAY
-static int replay_file(const char *path, unsigned *count)
-{
-    gchar *data;
-    gsize len;
-    if (!g_file_get_contents(path, &data, &len, NULL)) {
-        fprintf(stderr, "cannot read %s\n", path);
-        return 1;
-    }
-    bool ok = run_one((const uint8_t *)data, len);
-    g_free(data);
-    (*count)++;
-    gchar *base = g_path_get_basename(path);
-    bool must = g_str_has_prefix(base, "valid-");
-    g_free(base);
-    if (must && !ok) {
-        fprintf(stderr, "%s: seed no longer parses\n", path);
-        return 1;
-    }
-    return 0;
-}
+bool fuzz_replay_accepts(const uint8_t *data, size_t size);
 
-int main(int argc, char **argv)
+bool fuzz_replay_accepts(const uint8_t *data, size_t size)
 {
-    unsigned count = 0;
-    int failed = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!g_file_test(argv[i], G_FILE_TEST_IS_DIR)) {
-            failed |= replay_file(argv[i], &count);
-            continue;
-        }
-        GDir *dir = g_dir_open(argv[i], 0, NULL);
-        if (!dir) {
-            fprintf(stderr, "cannot open %s\n", argv[i]);
-            return 1;
-        }
-        const char *name;
-        while ((name = g_dir_read_name(dir))) {
-            gchar *path = g_build_filename(argv[i], name, NULL);
-            failed |= replay_file(path, &count);
-            g_free(path);
-        }
-        g_dir_close(dir);
-    }
-    printf("replayed %u inputs\n", count);
-    return failed || count == 0;
+    return run_one(data, size);
 }
-#endif

@@ -91,46 +91,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-#ifdef FUZZ_REPLAY_MAIN
-static int replay_file(const char *path)
-{
-    gchar *buf;
-    gsize len;
-    if (!g_file_get_contents(path, &buf, &len, NULL)) {
-        fprintf(stderr, "cannot read %s\n", path);
-        return 1;
-    }
-    LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-    g_free(buf);
-    return 0;
-}
+void fuzz_replay_finish(void);
 
-int main(int argc, char **argv)
+/* replay-main.c: free the fake server once the corpus is done. */
+void fuzz_replay_finish(void)
 {
-    int failures = 0, count = 0;
-    for (int i = 1; i < argc; i++) {
-        GDir *dir = g_dir_open(argv[i], 0, NULL);
-        if (!dir) {
-            failures += replay_file(argv[i]);
-            count++;
-            continue;
-        }
-        const char *name;
-        while ((name = g_dir_read_name(dir))) {
-            char *path = g_build_filename(argv[i], name, NULL);
-            failures += replay_file(path);
-            count++;
-            g_free(path);
-        }
-        g_dir_close(dir);
-    }
-    printf("replayed %d inputs\n", count);
     if (reds) {
         reds_net_destroy(reds);
         red_link_set_fixed_key_for_tests(NULL);
         fake_reds_free(reds);
         g_main_context_unref(ctx);
     }
-    return failures || count == 0;
 }
-#endif

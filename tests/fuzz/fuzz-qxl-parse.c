@@ -209,3 +209,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_qxl_parse_run(data, size);
     return 0;
 }
+
+bool fuzz_replay_accepts(const uint8_t *data, size_t size);
+
+bool fuzz_replay_accepts(const uint8_t *data, size_t size)
+{
+    return fuzz_qxl_parse_run(data, size);
+}
