@@ -43,6 +43,9 @@ int red_canvas_image_bpp(pixman_image_t *image);
  * Images may have negative strides. */
 void red_rop_fill_rect(pixman_image_t *dest, int x, int y, int w, int h,
                        uint32_t value, RedRop rop);
+/* red_rop_fill_rect over n rectangles (each inside dest). */
+void red_rop_fill_rects(pixman_image_t *dest, const pixman_box32_t *rects, int n,
+                        uint32_t value, RedRop rop);
 /* Tile must have dest's bpp; (ox, oy) is where tile pixel (0,0) lands. */
 void red_rop_tile_rect(pixman_image_t *dest, int x, int y, int w, int h,
                        pixman_image_t *tile, int ox, int oy, RedRop rop);

@@ -236,6 +236,41 @@ void red_rop_fill_rect(pixman_image_t *dest, int x, int y, int w, int h,
     }
 }
 
+void red_rop_fill_rects(pixman_image_t *dest, const pixman_box32_t *r, int n, uint32_t value,
+                        RedRop rop)
+{
+    int bpp = red_canvas_image_bpp(dest);
+    if (bpp != 32 || rop != RED_ROP_COPY || red_canvas_use_reference()) {
+        for (int i = 0; i < n; i++) {
+            red_rop_fill_rect(dest, r[i].x1, r[i].y1, r[i].x2 - r[i].x1, r[i].y2 - r[i].y1,
+                              value, rop);
+        }
+        return;
+    }
+    /* The common case (solid fills of clip bands, often a few pixels each)
+     * with the image looked up once, not per rectangle. */
+    uint32_t *bits = pixman_image_get_data(dest);
+    int stride = pixman_image_get_stride(dest);
+    int iw = pixman_image_get_width(dest), ih = pixman_image_get_height(dest);
+    for (int i = 0; i < n; i++) {
+        int x = r[i].x1, y = r[i].y1, w = r[i].x2 - r[i].x1, h = r[i].y2 - r[i].y1;
+        if (w <= 0 || h <= 0) {
+            continue;
+        }
+        g_assert(x >= 0 && y >= 0 && x + w <= iw && y + h <= ih);
+        if ((int64_t)w * h >= 64 && pixman_fill(bits, stride / 4, 32, x, y, w, h, value)) {
+            continue;
+        }
+        uint8_t *row = (uint8_t *)bits + (ptrdiff_t)y * stride;
+        for (int j = 0; j < h; j++, row += stride) {
+            uint32_t *d = (uint32_t *)(void *)row + x;
+            for (int k = 0; k < w; k++) {
+                d[k] = value;
+            }
+        }
+    }
+}
+
 void red_rop_tile_rect(pixman_image_t *dest, int x, int y, int w, int h,
                        pixman_image_t *tile, int ox, int oy, RedRop rop)
 {

@@ -219,10 +219,7 @@ bool red_canvas_draw_brush(RedCanvas *canvas, pixman_region32_t *region,
 
     switch (brush ? brush->type : RED_CANVAS_BRUSH_NONE) {
     case RED_CANVAS_BRUSH_SOLID:
-        for (int i = 0; i < n; i++) {
-            red_rop_fill_rect(canvas->image, r[i].x1, r[i].y1, r[i].x2 - r[i].x1,
-                              r[i].y2 - r[i].y1, brush->color, rop);
-        }
+        red_rop_fill_rects(canvas->image, r, n, brush->color, rop);
         return true;
     case RED_CANVAS_BRUSH_PATTERN: {
         if (!brush->pattern || pixman_image_get_width(brush->pattern) <= 0 ||
