@@ -78,6 +78,16 @@ void wire_display_image(WireWriter *w, const WireImage *img)
     wire_put_u8(w, img->flags);
     wire_put_u32(w, img->width);
     wire_put_u32(w, img->height);
+    if (img->encoded) {
+        size_t body_at = w->len;
+        wire_put_bytes(w, img->u.encoded.body, img->u.encoded.size);
+        if (img->u.encoded.palette_slot >= 0 && img->u.encoded.palette) {
+            g_assert((size_t)img->u.encoded.palette_slot + 4 <= img->u.encoded.size);
+            wire_fix_ptr(w, body_at + (size_t)img->u.encoded.palette_slot);
+            put_palette(w, img->u.encoded.palette);
+        }
+        return;
+    }
     switch (img->type) {
     case SPICE_IMAGE_TYPE_BITMAP: {
         wire_put_u8(w, img->u.bitmap.format);

@@ -62,7 +62,15 @@ typedef struct WireImage {
             uint32_t size;
         } binary;
         uint32_t surface_id;        /* SURFACE */
+        struct {                    /* when `encoded`: an encoder's output */
+            const uint8_t *body;    /* the bytes after the descriptor, as is */
+            size_t size;
+            int32_t palette_slot;   /* offset in body of a u32 Palette pointer
+                                     * to fill, -1 = none */
+            const WirePalette *palette; /* written after body when palette_slot >= 0 */
+        } encoded;
     } u;                            /* FROM_CACHE*: nothing */
+    bool encoded;                   /* u.encoded holds the body, whatever `type` is */
 } WireImage;
 
 typedef struct WireBrush {

@@ -13,6 +13,7 @@ struct PixmapCacheItem {
     uint64_t id;
     int64_t pixels;
     uint64_t used_by;               /* serial of the last message using it */
+    bool lossy;                     /* the client holds a JPEG version */
     GList link;                     /* in PixmapCache.lru */
 };
 
@@ -55,6 +56,20 @@ bool pixmap_cache_lookup(PixmapCache *c, uint64_t id, uint64_t serial)
     g_queue_push_tail_link(&c->lru, &it->link);
     c->hits++;
     return true;
+}
+
+bool pixmap_cache_is_lossy(PixmapCache *c, uint64_t id)
+{
+    PixmapCacheItem *it = g_hash_table_lookup(c->items, &id);
+    return it && it->lossy;
+}
+
+void pixmap_cache_set_lossy(PixmapCache *c, uint64_t id, bool lossy)
+{
+    PixmapCacheItem *it = g_hash_table_lookup(c->items, &id);
+    if (it) {
+        it->lossy = lossy;
+    }
 }
 
 bool pixmap_cache_add(PixmapCache *c, uint64_t id, int64_t pixels, uint64_t serial,

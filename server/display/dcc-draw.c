@@ -324,24 +324,57 @@ typedef struct DrawItem {
     DisplayDrawOp *op;
 } DrawItem;
 
-/* Resolves one image against the client's cache for message `serial`. */
-static void resolve_image(DisplayChannelClient *dcc, const WireImage *src, WireImage *out,
-                          uint64_t serial)
+/* Whether image i of op may be sent lossy: only the source of a plain
+ * copy onto the primary (what a client shows, not what later draws read
+ * from an off-screen surface), as upstream limits JPEG to such sources. */
+static bool image_can_lossy(const DisplayDrawOp *op, uint32_t i)
 {
-    *out = *src;
-    out->flags &= (uint8_t)~SPICE_IMAGE_FLAGS_CACHE_ME;
-    if (!(src->flags & SPICE_IMAGE_FLAGS_CACHE_ME) || src->type == SPICE_IMAGE_TYPE_SURFACE) {
-        return;
+    const WireDraw *d = &op->draw;
+    return d->type == SPICE_MSG_DISPLAY_DRAW_COPY && op->surface_id == 0 &&
+           op->slots[i] == &d->u.copy.src && d->u.copy.rop_descriptor == SPICE_ROPD_OP_PUT &&
+           !d->u.copy.mask.bitmap;
+}
+
+/* Resolves one image against the client's cache for message `serial` and
+ * encodes it (enc holds the body until the message is written). Sets
+ * *lossy when the client will draw lossy pixels from it. */
+static void resolve_image(DisplayChannelClient *dcc, const WireImage *src, bool can_lossy,
+                          WireImage *out, RedEncOutput *enc, uint64_t serial, bool *lossy)
+{
+    bool cacheable = (src->flags & SPICE_IMAGE_FLAGS_CACHE_ME) &&
+                     src->type != SPICE_IMAGE_TYPE_SURFACE;
+    bool replace = false;
+
+    if (cacheable && pixmap_cache_lookup(&dcc->cache, src->id, serial)) {
+        bool cached_lossy = pixmap_cache_is_lossy(&dcc->cache, src->id);
+        if (!cached_lossy || can_lossy) {
+            *out = *src;
+            memset(&out->u, 0, sizeof(out->u));
+            out->encoded = false;
+            out->type = SPICE_IMAGE_TYPE_FROM_CACHE;
+            out->flags = 0;
+            *lossy |= cached_lossy;
+            return;
+        }
+        /* The client holds a JPEG version and this use needs the exact
+         * one: send it losslessly and have the client replace its copy. */
+        replace = true;
+        can_lossy = false;
     }
-    if (pixmap_cache_lookup(&dcc->cache, src->id, serial)) {
-        memset(&out->u, 0, sizeof(out->u));
-        out->type = SPICE_IMAGE_TYPE_FROM_CACHE;
-        out->flags = 0;
-        return;
+    if (!dcc_encode_image(dcc, src, can_lossy, out, enc)) {
+        *out = *src;
     }
-    if (pixmap_cache_add(&dcc->cache, src->id, (int64_t)src->width * src->height, serial,
-                         dcc->evicted)) {
+    out->flags &= (uint8_t)~(SPICE_IMAGE_FLAGS_CACHE_ME | SPICE_IMAGE_FLAGS_CACHE_REPLACE_ME);
+    bool sent_lossy = out->encoded && enc->lossy;
+    *lossy |= sent_lossy;
+    if (replace) {
+        out->flags |= SPICE_IMAGE_FLAGS_CACHE_REPLACE_ME;
+        pixmap_cache_set_lossy(&dcc->cache, src->id, false);
+    } else if (cacheable && pixmap_cache_add(&dcc->cache, src->id,
+                                             (int64_t)src->width * src->height, serial,
+                                             dcc->evicted)) {
         out->flags |= SPICE_IMAGE_FLAGS_CACHE_ME;
+        pixmap_cache_set_lossy(&dcc->cache, src->id, sent_lossy);
     }
 }
 
@@ -350,33 +383,43 @@ static uint16_t draw_item_marshal(RedChannelClient *rcc, RedPipeItem *base, Wire
     DisplayChannelClient *dcc = (DisplayChannelClient *)rcc;
     DisplayDrawOp *op = ((DrawItem *)base)->op;
     WireImage local[DRAW_OP_MAX_IMAGES];
+    RedEncOutput enc[DRAW_OP_MAX_IMAGES];
     WireDraw d = op->draw;
     uint64_t serial = ++dcc->msg_serial;
+    bool lossy = false;
+    uint16_t type = d.type;
 
     g_array_set_size(dcc->evicted, 0);
     for (uint32_t i = 0; i < op->n_images; i++) {
-        resolve_image(dcc, op->images[i], &local[i], serial);
+        memset(&enc[i], 0, sizeof(enc[i]));
+        resolve_image(dcc, op->images[i], image_can_lossy(op, i), &local[i], &enc[i], serial,
+                      &lossy);
         size_t off = (size_t)((const char *)op->slots[i] - (const char *)&op->draw);
         g_assert(off + sizeof(void *) <= sizeof(d));
         const WireImage *p = &local[i];
         memcpy((char *)&d + off, &p, sizeof(p));
     }
+    dcc_lossy_note_draw(dcc, op, lossy);
     if (dcc->evicted->len == 0) {
         wire_display_draw(w, &d);
-        return d.type;
+    } else {
+        /* The client must drop the evicted ids before this message adds new
+         * ones: both go in one LIST, invalidation first. */
+        WireList l;
+        wire_list_begin(w, &l, 2);
+        wire_list_sub_begin(w, &l, SPICE_MSG_DISPLAY_INVAL_LIST);
+        wire_display_inval_list(w, (const uint64_t *)(void *)dcc->evicted->data,
+                                (uint16_t)dcc->evicted->len);
+        wire_list_sub_end(w, &l);
+        wire_list_sub_begin(w, &l, d.type);
+        wire_display_draw(w, &d);
+        wire_list_sub_end(w, &l);
+        type = SPICE_MSG_LIST;
     }
-    /* The client must drop the evicted ids before this message adds new
-     * ones: both go in one LIST, invalidation first. */
-    WireList l;
-    wire_list_begin(w, &l, 2);
-    wire_list_sub_begin(w, &l, SPICE_MSG_DISPLAY_INVAL_LIST);
-    wire_display_inval_list(w, (const uint64_t *)(void *)dcc->evicted->data,
-                            (uint16_t)dcc->evicted->len);
-    wire_list_sub_end(w, &l);
-    wire_list_sub_begin(w, &l, d.type);
-    wire_display_draw(w, &d);
-    wire_list_sub_end(w, &l);
-    return SPICE_MSG_LIST;
+    for (uint32_t i = 0; i < op->n_images; i++) {
+        red_encoder_output_clear(&enc[i]);
+    }
+    return type;
 }
 
 static void draw_item_free(RedPipeItem *base)

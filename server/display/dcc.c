@@ -332,8 +332,10 @@ static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWri
         d.clip.num_rects = (uint32_t)n_rects;
         d.clip.rects = clip_rects;
     }
-    WireImage img;
+    WireImage img, sent;
+    RedEncOutput enc;
     memset(&img, 0, sizeof(img));
+    memset(&enc, 0, sizeof(enc));
     img.type = SPICE_IMAGE_TYPE_BITMAP;
     img.width = width;
     img.height = height;
@@ -341,12 +343,19 @@ static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWri
     img.u.bitmap.flags = SPICE_BITMAP_FLAGS_TOP_DOWN;
     img.u.bitmap.stride = stride;
     img.u.bitmap.data = pixels;
-    d.u.copy.src = &img;
+    /* Catch-up, first picture and upgrades must be exact: lossless only.
+     * Encoded here, at marshal time, so GLZ is safe (dcc-encode.c). */
+    if (!dcc_encode_image(dcc, &img, false, &sent, &enc)) {
+        sent = img;
+    }
+    d.u.copy.src = &sent;
     d.u.copy.src_area = (WireRect){ 0, 0, (int32_t)width, (int32_t)height };
     d.u.copy.rop_descriptor = SPICE_ROPD_OP_PUT;
     d.u.copy.scale_mode = SPICE_IMAGE_SCALE_MODE_NEAREST;
     wire_display_draw(w, &d);
+    red_encoder_output_clear(&enc);
     g_free(pixels);
+    dcc_lossy_subtract(dcc, id, &band);
     pixman_region32_fini(&band);
     dcc->damage_bands++;
     return SPICE_MSG_DISPLAY_DRAW_COPY;
@@ -436,6 +445,7 @@ void dcc_surface_destroy(DisplayChannelClient *dcc, uint32_t id)
     /* Queued draws stay: later queued draws may read this surface. */
     red_channel_client_pipe_drop(&dcc->base, drop_damage_pred, GUINT_TO_POINTER(id));
     g_hash_table_remove(dcc->damage, GUINT_TO_POINTER(id));
+    dcc_lossy_surface_gone(dcc, id);
     g_hash_table_remove(dcc->client_surfaces, GUINT_TO_POINTER(id));
     WireWriter w;
     wire_writer_init(&w);
@@ -501,6 +511,8 @@ void dcc_on_connect(DisplayChannelClient *dcc)
     dcc->damage = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, damage_free);
     dcc->evicted = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     pixmap_cache_init(&dcc->cache);
+    dcc->image_compression = dcc->dc->image_compression;
+    dcc_lossy_init(dcc);
     dcc_streams_init(dcc);
     dcc->init_timer = red_timer_add(dcc->base.channel->loop, init_timeout_cb, dcc);
     red_timer_start(dcc->init_timer, DISPLAY_INIT_TIMEOUT_MS);
@@ -515,6 +527,7 @@ void dcc_on_disconnect(RedChannelClient *rcc)
     g_clear_pointer(&dcc->damage, g_hash_table_destroy);
     g_clear_pointer(&dcc->evicted, g_array_unref);
     pixmap_cache_fini(&dcc->cache);
+    dcc_encoders_stop(dcc);
     dcc_streams_fini(dcc);
 }
 
@@ -532,6 +545,7 @@ static void dcc_start(DisplayChannelClient *dcc, const WireDisplayMsg *m)
     red_timer_remove(dcc->init_timer);
     dcc->init_timer = NULL;
     pixmap_cache_reset(&dcc->cache, CLAMP(size, 0, PIXMAP_CACHE_MAX_PIXELS));
+    dcc_encoders_start(dcc, m->u.init.glz_dictionary_window_size);
     dcc->mode = DCC_DAMAGE;
     dcc->start_pending = true;
 
@@ -571,10 +585,18 @@ bool dcc_handle_message(RedChannelClient *rcc, uint16_t type, uint32_t size, con
         }
         dcc_start(dcc, &m);
         return true;
-    case SPICE_MSGC_DISPLAY_PREFERRED_COMPRESSION:
-        /* Kept for when encoders land; images go as raw bitmaps today. */
-        dcc->preferred_compression = m.u.preferred_compression.image_compression;
+    case SPICE_MSGC_DISPLAY_PREFERRED_COMPRESSION: {
+        /* We advertise PREF_COMPRESSION: the client's choice holds for
+         * this client until the server's setting changes again. */
+        uint8_t c = m.u.preferred_compression.image_compression;
+        if (c <= SPICE_IMAGE_COMPRESSION_INVALID || c >= SPICE_IMAGE_COMPRESSION_ENUM_END) {
+            red_client_bug("display channel: preferred compression %u unknown, ignored", c);
+            return true;
+        }
+        dcc->image_compression = (SpiceImageCompression)c;
+        dcc_encoders_update(dcc);
         return true;
+    }
     case SPICE_MSGC_DISPLAY_STREAM_REPORT:
         dcc_stream_report(dcc, &m);
         return true;

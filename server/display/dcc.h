@@ -19,6 +19,7 @@
 #include "server/channel/channel.h"
 #include "server/display/display-channel.h"
 #include "server/display/stream.h"
+#include "server/encode/encoder.h"
 
 /* ---- pixmap cache (dcc-cache.c) ---- */
 
@@ -49,9 +50,15 @@ void pixmap_cache_reset(PixmapCache *c, int64_t capacity);
 bool pixmap_cache_lookup(PixmapCache *c, uint64_t id, uint64_t serial);
 /* Adds id (pixels large) for message `serial`, evicting least recently used
  * ids not used by `serial`; evicted ids are appended to evicted (uint64).
- * Returns false (nothing changed) when it cannot fit. */
+ * Returns false (nothing changed) when it cannot fit. Added items are
+ * lossless until pixmap_cache_set_lossy. */
 bool pixmap_cache_add(PixmapCache *c, uint64_t id, int64_t pixels, uint64_t serial,
                       GArray *evicted);
+/* Whether the client holds a lossy (JPEG) version of id. */
+bool pixmap_cache_is_lossy(PixmapCache *c, uint64_t id);
+/* Marks id lossy (sent as JPEG with CACHE_ME) or lossless (replaced with
+ * CACHE_REPLACE_ME); unknown ids are ignored. */
+void pixmap_cache_set_lossy(PixmapCache *c, uint64_t id, bool lossy);
 
 /* ---- draw operations (dcc-draw.c) ---- */
 
@@ -99,6 +106,10 @@ typedef struct DisplayChannel {
     uint32_t n_heads;
     DisplayHead heads[DISPLAY_MAX_HEADS];
     uint32_t max_allowed;
+    /* encoding settings (spice_server_set_*_compression), by value */
+    SpiceImageCompression image_compression;
+    int jpeg_state, zlib_glz_state; /* spice_wan_compression_t */
+    uint32_t lossy_upgrade_ms;      /* quiet time before lossy areas are resent */
 } DisplayChannel;
 
 typedef enum DccMode {
@@ -134,7 +145,15 @@ typedef struct DisplayChannelClient {
     PixmapCache cache;              /* changed at marshal time only */
     uint64_t msg_serial;            /* counts marshalled draws (cache pinning) */
     GArray *evicted;                /* uint64 scratch for one message */
-    uint8_t preferred_compression;
+    SpiceImageCompression image_compression;   /* in effect: server's or client's choice */
+    RedEncoders *encoders;          /* owned, from DISPLAY_INIT on */
+    GlzDictionary *glz;             /* one reference; shared by the session (dcc-encode.c) */
+    RedClient *glz_client;          /* registry key of glz (not a reference) */
+    GHashTable *lossy;              /* uint32 id -> pixman_region32_t*: pixels the
+                                     * client holds lossy (JPEG), owned */
+    RedTimer *upgrade_timer;        /* resends lossy areas once quiet */
+    uint64_t enc_images[RED_CODEC_COUNT];       /* images sent per codec */
+    uint64_t enc_bytes[RED_CODEC_COUNT];        /* their body bytes */
     uint64_t drops, damage_bands;   /* statistics */
     StreamAgent *agents;            /* STREAM_MAX, owned */
 } DisplayChannelClient;
@@ -169,6 +188,36 @@ void dcc_add_damage(DisplayChannelClient *dcc, uint32_t surface_id,
 void dcc_push_damage(DisplayChannelClient *dcc);
 /* Bytes of draw operations (and frames) a pipe may hold. */
 size_t dcc_ops_limit(const DisplayChannelClient *dcc);
+/* ---- encoding (dcc-encode.c) ---- */
+
+/* Lossy areas are resent losslessly after this long without a new lossy
+ * image (ms); display_channel_set_lossy_upgrade_delay changes it. */
+#define DISPLAY_LOSSY_UPGRADE_MS 1000u
+
+/* Creates the client's encoder set and joins its session's GLZ dictionary
+ * (window from DISPLAY_INIT, in pixels). */
+void dcc_encoders_start(DisplayChannelClient *dcc, int32_t glz_window_pixels);
+/* Frees the encoder set, the dictionary reference and the lossy state. */
+void dcc_encoders_stop(DisplayChannelClient *dcc);
+/* Re-reads the channel's settings, dcc->image_compression and the caps. */
+void dcc_encoders_update(DisplayChannelClient *dcc);
+/* Marshal time only: encodes src (a BITMAP the encoders take) into out,
+ * whose body lives in enc (the caller clears it after writing the message).
+ * False: src goes as it is (not a bitmap, 1/4-bit, A8, or invalid). */
+bool dcc_encode_image(DisplayChannelClient *dcc, const WireImage *src, bool can_lossy,
+                      WireImage *out, RedEncOutput *enc);
+void dcc_lossy_init(DisplayChannelClient *dcc);
+/* The client now holds region of surface id lossy: arms the upgrade. */
+void dcc_lossy_add(DisplayChannelClient *dcc, uint32_t id, const pixman_region32_t *region);
+/* region of surface id was sent losslessly. */
+void dcc_lossy_subtract(DisplayChannelClient *dcc, uint32_t id, const pixman_region32_t *region);
+/* Marshal time: op went to the client; sent_lossy if one of its images was
+ * lossy. Keeps the lossy map true (ops reading lossy pixels spread it). */
+void dcc_lossy_note_draw(DisplayChannelClient *dcc, const DisplayDrawOp *op, bool sent_lossy);
+void dcc_lossy_surface_gone(DisplayChannelClient *dcc, uint32_t id);
+/* Restarts a pending upgrade timer with the channel's delay. */
+void dcc_lossy_rearm(DisplayChannelClient *dcc);
+
 /* Kind of pipe items holding a draw op (for dropping). */
 #define DCC_ITEM_DRAW 1
 #define DCC_ITEM_DAMAGE 2

@@ -130,6 +130,15 @@ RedChannel *display_channel_new(RedsState *reds, RedLoop *worker_loop, uint8_t i
     dc->host = *host;
     dc->surfaces = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     dc->max_allowed = 1;
+    /* like the streaming mode: the server's settings when the worker starts */
+    dc->image_compression = SPICE_IMAGE_COMPRESSION_AUTO_GLZ;
+    dc->jpeg_state = SPICE_WAN_COMPRESSION_AUTO;
+    dc->zlib_glz_state = SPICE_WAN_COMPRESSION_AUTO;
+    if (reds) {
+        display_channel_set_compression(&dc->base, reds->cfg.image_compression,
+                                        reds->cfg.jpeg_state, reds->cfg.zlib_glz_state);
+    }
+    dc->lossy_upgrade_ms = DISPLAY_LOSSY_UPGRADE_MS;
     display_streams_init(dc);
     return &dc->base;
 }
@@ -329,4 +338,43 @@ void display_channel_set_streaming_video(RedChannel *channel, int mode)
 void display_channel_set_stream_clock(RedChannel *channel, int64_t (*now_ms)(void))
 {
     display_channel_from(channel)->stream_clock = now_ms;
+}
+
+static bool wan_valid(int v)
+{
+    return v == SPICE_WAN_COMPRESSION_AUTO || v == SPICE_WAN_COMPRESSION_ALWAYS ||
+           v == SPICE_WAN_COMPRESSION_NEVER;
+}
+
+void display_channel_set_compression(RedChannel *channel, int image_compression,
+                                     int jpeg_state, int zlib_glz_state)
+{
+    DisplayChannel *dc = display_channel_from(channel);
+    /* the API validated these; a bad value here is our bug, but keep the
+     * old setting rather than encode with nonsense */
+    if (image_compression > SPICE_IMAGE_COMPRESSION_INVALID &&
+        image_compression < SPICE_IMAGE_COMPRESSION_ENUM_END) {
+        dc->image_compression = (SpiceImageCompression)image_compression;
+    } else {
+        g_warning("display: image compression %d ignored", image_compression);
+    }
+    if (wan_valid(jpeg_state)) {
+        dc->jpeg_state = jpeg_state;
+    }
+    if (wan_valid(zlib_glz_state)) {
+        dc->zlib_glz_state = zlib_glz_state;
+    }
+    FOR_EACH_DCC(dc, dcc) {
+        dcc->image_compression = dc->image_compression;
+        dcc_encoders_update(dcc);
+    }
+}
+
+void display_channel_set_lossy_upgrade_delay(RedChannel *channel, uint32_t ms)
+{
+    DisplayChannel *dc = display_channel_from(channel);
+    dc->lossy_upgrade_ms = ms;
+    FOR_EACH_DCC(dc, dcc) {
+        dcc_lossy_rearm(dcc);
+    }
 }

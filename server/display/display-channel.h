@@ -98,6 +98,17 @@ void display_channel_reset(RedChannel *dc);
  * detection follows the new mode. display_channel_new reads the mode the
  * server had then. */
 void display_channel_set_streaming_video(RedChannel *dc, int mode);
+/* spice_server_set_image_compression / _set_jpeg_compression /
+ * _set_zlib_glz_compression changed (values by value: SpiceImageCompression,
+ * spice_wan_compression_t): every client's encoders follow at once, which
+ * overrides a client's PREFERRED_COMPRESSION. Invalid values are ignored.
+ * display_channel_new reads the settings the server had then. */
+void display_channel_set_compression(RedChannel *dc, int image_compression, int jpeg_state,
+                                     int zlib_glz_state);
+/* Lossy (JPEG) areas are resent losslessly after ms without a new lossy
+ * image (default DISPLAY_LOSSY_UPGRADE_MS); pending upgrades restart with
+ * the new delay. Tests use it to look at the lossy picture first. */
+void display_channel_set_lossy_upgrade_delay(RedChannel *dc, uint32_t ms);
 /* Tests: the monotonic clock (ms) stream detection and timeouts use. */
 void display_channel_set_stream_clock(RedChannel *dc, int64_t (*now_ms)(void));
 
