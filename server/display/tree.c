@@ -254,7 +254,7 @@ static void render_one(RedWorker *w, Drawable *d)
     take_out(w, d);
     if (render_drawable(w, d)) {
         RedSurface *s = &w->surfaces[d->surface_id];
-        pixman_region32_union(&s->dirty, &s->dirty, &d->region);
+        surface_dirty_add(s, &d->region);
     }
     w->stats.rendered++;
     drawable_unref(d);
@@ -392,6 +392,14 @@ void tree_enforce_bound(RedWorker *w)
 /* n was just queued and is opaque: take what it covers out of the visible
  * regions of older drawables on its surface, minus what pending drawables
  * in between read. */
+/* Whether two regions' extents overlap: a subtraction between regions
+ * whose extents do not overlap changes nothing. */
+static bool extents_overlap(const pixman_region32_t *a, const pixman_region32_t *b)
+{
+    return a->extents.x1 < b->extents.x2 && b->extents.x1 < a->extents.x2 &&
+           a->extents.y1 < b->extents.y2 && b->extents.y1 < a->extents.y2;
+}
+
 static void occlude(RedWorker *w, Drawable *n)
 {
     pixman_region32_t cover;
@@ -400,13 +408,20 @@ static void occlude(RedWorker *w, Drawable *n)
     /* n reads before it writes (COPY_BITS): those pixels stay needed. */
     pixman_region32_subtract(&cover, &cover, &n->self_read);
     GList *l = n->surface_link->prev;
+    /* The walk goes over every older drawable while anything is left to
+     * cover: skip the pixman calls where extents show they do nothing. */
     while (l && pixman_region32_not_empty(&cover)) {
         Drawable *x = l->data;
         GList *prev = l->prev;
-        pixman_region32_subtract(&x->visible, &x->visible, &cover);
-        if (!pixman_region32_not_empty(&x->visible)) {
-            drop_one(w, x);
-        } else {
+        if (extents_overlap(&x->visible, &cover)) {
+            pixman_region32_subtract(&x->visible, &x->visible, &cover);
+            if (!pixman_region32_not_empty(&x->visible)) {
+                drop_one(w, x);
+                l = prev;
+                continue;
+            }
+        }
+        if (extents_overlap(&x->self_read, &cover)) {
             pixman_region32_subtract(&cover, &cover, &x->self_read);
         }
         l = prev;

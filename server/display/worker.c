@@ -301,8 +301,9 @@ static void async_done(RedWorker *w, const WorkerMsgAsync *a)
  * first empty one). Returns the number written. */
 static uint32_t dirty_to_rects(RedSurface *s, QXLRect *rects, uint32_t n, bool clear)
 {
+    pixman_region32_t *dirty = surface_dirty(s);
     int nr = 0;
-    pixman_box32_t *boxes = pixman_region32_rectangles(&s->dirty, &nr);
+    pixman_box32_t *boxes = pixman_region32_rectangles(dirty, &nr);
     uint32_t out = 0;
     if (n) {
         memset(rects, 0, sizeof(QXLRect) * n);
@@ -314,12 +315,12 @@ static uint32_t dirty_to_rects(RedSurface *s, QXLRect *rects, uint32_t n, bool c
         }
         out = (uint32_t)nr;
     } else if (n) {
-        pixman_box32_t *e = pixman_region32_extents(&s->dirty);
+        pixman_box32_t *e = pixman_region32_extents(dirty);
         rects[0] = (QXLRect){ .top = e->y1, .left = e->x1, .bottom = e->y2, .right = e->x2 };
         out = 1;
     }
     if (clear) {
-        pixman_region32_clear(&s->dirty);
+        surface_dirty_clear(s);
     }
     return out;
 }
@@ -337,7 +338,7 @@ static void handle_update_area(RedWorker *w, const WorkerMsgUpdateArea *m, QXLRe
     pixman_box32_t area = { m->area.left, m->area.top, m->area.right, m->area.bottom };
     tree_render_area(w, s, &area);
     if (m->a.async) {
-        int nr = pixman_region32_n_rects(&s->dirty);
+        int nr = pixman_region32_n_rects(surface_dirty(s));
         uint32_t n = (uint32_t)MAX(nr, 1);
         QXLRect *rects = g_new0(QXLRect, n);
         uint32_t got = dirty_to_rects(s, rects, n, m->clear_dirty_region);
