@@ -358,6 +358,9 @@ static void harness_init(Harness *h)
     h->in = g_byte_array_new();
     test_client_init(&h->tc);
     DisplayChannelHost host = { h, host_post, host_render, host_canvas, host_caps };
+    /* the test client decodes raw bitmaps only (encoded images: the
+     * integration tests with spice-client-glib) */
+    h->reds->cfg.image_compression = SPICE_IMAGE_COMPRESSION_OFF;
     h->dc = display_channel_new(h->reds, h->loop, 0, &host);
     g_assert_cmpuint(display_channel_pipe_budget(h->dc), ==, BUDGET);
     h->canvases[0] = red_canvas_create(SPICE_SURFACE_FMT_32_xRGB, PRIMARY_W, PRIMARY_H, NULL);
