@@ -5,6 +5,19 @@
  *   dump PATH   writes the client's decoded primary surface as an RGB PPM;
  *               answers "DUMPED <invalidate count>" or "NODUMP <why>"
  *   quit        disconnects and exits 0
+ *   band Y0 Y1  counts from now on the invalidates touching rows Y0..Y1-1
+ *   stats       answers "STATS invalidates=N band=N bytes=N creates=N
+ *               destroys=N frames=N late=N dropped=N shown=N" (bytes: what
+ *               the display channel has read; video streams below)
+ *
+ * Video streams: spice-client-glib has no API for them (its
+ * "streaming-mode" signal is for GStreamer overlays), so the client turns
+ * on the library's debug output and reads its own stream lines (Debian's
+ * 0.42 channel-display.c / channel-display-mjpeg.c): STREAM_CREATE and
+ * STREAM_DESTROY handled, each STREAM_DATA received ("video margin" or
+ * "stream data too late"), MJPEG frames dropped at playback, and the
+ * per-stream summary at destroy ("#in-frames=N out/in=R": shown = N * R).
+ * It also prints "STREAM-CREATE" and "STREAM-DESTROY IN SHOWN" lines.
  *
  * and reports on stdout "PRIMARY W H FORMAT" when the primary is created,
  * "MARK N" on display marks, "CHANNEL TYPE ID" per channel, "DISCONNECTED"
@@ -27,6 +40,11 @@ static SpiceChannel *display;
 static guint64 invalidates;
 static int exit_code;
 static GString *inbuf;
+static guint64 band_invalidates;
+static int band_y0, band_y1;
+static struct {
+    unsigned creates, destroys, frames, late, dropped, shown;
+} streams;
 
 static void say(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 static void say(const char *fmt, ...)
@@ -106,6 +124,53 @@ static void primary_create(SpiceChannel *ch, gint format, gint width, gint heigh
 static void invalidate(SpiceChannel *ch, gint x, gint y, gint w, gint h, gpointer user)
 {
     invalidates++;
+    if (band_y1 > band_y0 && y < band_y1 && y + h > band_y0) {
+        band_invalidates++;
+    }
+}
+
+/* Reads spice-client-glib's debug lines about video streams (see the top
+ * comment); every other debug line is dropped, other levels go to GLib's
+ * default writer. */
+static GLogWriterOutput log_writer(GLogLevelFlags level, const GLogField *fields, gsize n,
+                                   gpointer user)
+{
+    if (!(level & G_LOG_LEVEL_DEBUG)) {
+        return g_log_writer_default(level, fields, n, user);
+    }
+    const char *msg = NULL;
+    for (gsize i = 0; i < n; i++) {
+        if (strcmp(fields[i].key, "MESSAGE") == 0 && fields[i].length < 0) {
+            msg = fields[i].value;
+        }
+    }
+    if (msg == NULL) {
+        return G_LOG_WRITER_HANDLED;
+    }
+    const char *p;
+    if (strstr(msg, "display_handle_stream_create:") != NULL) {
+        streams.creates++;
+        say("STREAM-CREATE");
+    } else if (strstr(msg, "display_handle_stream_destroy:") != NULL) {
+        streams.destroys++;
+    } else if (strstr(msg, "video margin:") != NULL) {
+        streams.frames++;
+    } else if (strstr(msg, "stream data too late") != NULL) {
+        streams.frames++;
+        streams.late++;
+    } else if (strstr(msg, "dropping a late MJPEG frame") != NULL ||
+               strstr(msg, "rendering too late") != NULL) {
+        streams.dropped++;
+    } else if ((p = strstr(msg, "#in-frames=")) != NULL) {
+        unsigned in = 0;
+        double ratio = 0;
+        if (sscanf(p, "#in-frames=%u out/in=%lf", &in, &ratio) == 2) {
+            unsigned shown = (unsigned)(in * ratio + 0.5);
+            streams.shown += shown;
+            say("STREAM-DESTROY %u %u", in, shown);
+        }
+    }
+    return G_LOG_WRITER_HANDLED;
 }
 
 static void mark(SpiceChannel *ch, gint m, gpointer user)
@@ -161,6 +226,18 @@ static gboolean on_stdin(gint fd, GIOCondition cond, gpointer user)
         *nl = '\0';
         if (g_str_has_prefix(inbuf->str, "dump ")) {
             dump(inbuf->str + 5);
+        } else if (sscanf(inbuf->str, "band %d %d", &band_y0, &band_y1) == 2) {
+            band_invalidates = 0;
+            say("BAND %d %d", band_y0, band_y1);
+        } else if (strcmp(inbuf->str, "stats") == 0) {
+            gulong bytes = 0;
+            if (display != NULL) {
+                g_object_get(display, "total-read-bytes", &bytes, NULL);
+            }
+            say("STATS invalidates=%" G_GUINT64_FORMAT " band=%" G_GUINT64_FORMAT
+                " bytes=%lu creates=%u destroys=%u frames=%u late=%u dropped=%u shown=%u",
+                invalidates, band_invalidates, bytes, streams.creates, streams.destroys,
+                streams.frames, streams.late, streams.dropped, streams.shown);
         } else if (strcmp(inbuf->str, "quit") == 0) {
             g_main_loop_quit(loop);
         } else {
@@ -186,6 +263,10 @@ int main(int argc, char **argv)
         return 2;
     }
     int seconds = CLAMP(atoi(argv[2]), 1, 600);
+    /* The library's debug lines are how streams are seen (log_writer). */
+    g_setenv("G_MESSAGES_DEBUG", "GSpice", TRUE);
+    g_log_set_writer_func(log_writer, NULL, NULL);
+    spice_util_set_debug(TRUE);
     loop = g_main_loop_new(NULL, FALSE);
     inbuf = g_string_new(NULL);
     SpiceSession *s = spice_session_new();

@@ -180,7 +180,7 @@ class Qemu:
     """One QEMU with a SPICE server on 127.0.0.1 and a QMP socket.
     which: "ours" (our library) or "upstream" (Debian's)."""
 
-    def __init__(self, args, which, tag, vga="qxl", guest=None, extra_append=""):
+    def __init__(self, args, which, tag, vga="qxl", guest=None, extra_append="", spice_opts=""):
         self.which, self.tag = which, tag
         self.tmp = tempfile.mkdtemp(prefix="e2e-%s-" % tag)
         self.qmp_path = os.path.join(self.tmp, "qmp.sock")
@@ -189,7 +189,8 @@ class Qemu:
         self.port = free_port()
         argv = ["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-m", "512",
                 "-nodefaults", "-no-reboot", "-vga", vga, "-display", "none",
-                "-spice", "port=%d,addr=127.0.0.1,disable-ticketing=on" % self.port,
+                "-spice", "port=%d,addr=127.0.0.1,disable-ticketing=on%s" % (
+                    self.port, "," + spice_opts if spice_opts else ""),
                 "-serial", "file:" + self.serial_path,
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
         if guest:
@@ -204,8 +205,9 @@ class Qemu:
         if which == "ours" and not os.environ.get("E2E_OURS_IS_UPSTREAM"):
             env["LD_LIBRARY_PATH"] = args.libdir
             env.update(sanitizer_env(args.libdir))
-        log("%s: QEMU -vga %s%s with %s library%s" % (
+        log("%s: QEMU -vga %s%s%s with %s library%s" % (
             tag, vga, " + guest kernel" if guest else " (no kernel)",
+            " -spice ..." + spice_opts if spice_opts else "",
             "our" if env.get("LD_LIBRARY_PATH") else "Debian's upstream",
             " (LD_PRELOAD=%s)" % env["LD_PRELOAD"] if env.get("LD_PRELOAD") else ""))
         self.logf = open(self.log_path, "w")
@@ -305,6 +307,81 @@ class Qemu:
             self.p.kill()
             self.p.wait(timeout=10)
             raise Fail("%s: QEMU did not exit within %d s" % (self.tag, timeout))
+
+
+# ---- tests/e2e/e2e-client ----
+
+def client_env():
+    env = dict(os.environ)
+    # spice-gtk's own process-lifetime allocations are not ours.
+    env["ASAN_OPTIONS"] = "detect_leaks=0"
+    env.pop("LD_LIBRARY_PATH", None)
+    env.pop("LD_PRELOAD", None)
+    return env
+
+
+class Client:
+    """tests/e2e/e2e-client, driven over its stdin/stdout."""
+
+    def __init__(self, args, port, tag, seconds=200):
+        self.tag = tag
+        self.out = args.out
+        self.errf = open(os.path.join(args.out, tag + "-client.err"), "w")
+        self.p = spawn([args.client, str(port), str(seconds)], env=client_env(),
+                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errf)
+        self.lines = []
+        self.buf = b""
+
+    def _readline(self, timeout):
+        """The client's next stdout line, or None after timeout seconds."""
+        import select
+        deadline = time.time() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.p.stdout], [], [], left)
+            if not r:
+                return None
+            chunk = os.read(self.p.stdout.fileno(), 65536)
+            if not chunk:
+                raise Fail("%s: client exited (%s); see %s-client.err" % (self.tag, self.p.poll(), self.tag))
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        line = line.decode(errors="replace").strip()
+        self.lines.append(line)
+        return line
+
+    def ask(self, command, answers, timeout=15):
+        """Sends one command; returns the first line starting with one of
+        answers (a tuple), skipping event lines."""
+        self.p.stdin.write((command + "\n").encode())
+        self.p.stdin.flush()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = self._readline(deadline - time.time())
+            if line is None:
+                break
+            if line.startswith(answers):
+                return line
+            if line.startswith(("CHANNEL-ERROR", "DISCONNECTED", "TIMEOUT")):
+                raise Fail("%s: client: %s" % (self.tag, line))
+        raise Fail("%s: client did not answer %r in %d s" % (self.tag, command, timeout))
+
+    def dump(self, name):
+        """The client's primary as a picture, or None when it has none."""
+        path = os.path.join(self.out, "%s-%s.ppm" % (self.tag, name))
+        line = self.ask("dump %s" % path, ("DUMPED", "NODUMP"))
+        return read_ppm(path) if line.startswith("DUMPED") else None
+
+    def band(self, y0, y1):
+        """Counts the invalidates touching rows y0..y1-1 from now on."""
+        self.ask("band %d %d" % (y0, y1), ("BAND",))
+
+    def stats(self):
+        """The client's counters (e2e-client's STATS line) as a dict."""
+        line = self.ask("stats", ("STATS",))
+        return {k: int(v) for k, v in (f.split("=") for f in line.split()[1:])}
 
 
 # Lines our library (or a sanitizer) must never print into QEMU's log.
@@ -528,3 +605,72 @@ def wait_banner(q, timeout, name="banner"):
              % (q.tag, timeout, n, q.state(), last_err, q.tag, name))
     e.last = last
     raise e
+
+
+def psnr(a, b):
+    """PSNR in dB of two same-sized RGB pictures (inf when equal)."""
+    import math
+    if a[:2] != b[:2]:
+        raise Fail("sizes differ: %dx%d vs %dx%d" % (a[:2] + b[:2]))
+    if a[2] == b[2]:
+        return float("inf")
+    w = a[0]
+    se = 0
+    for y in rows_differing(a, b):
+        ra, rb = a[2][y * w * 3:(y + 1) * w * 3], b[2][y * w * 3:(y + 1) * w * 3]
+        se += sum((p - q) * (p - q) for p, q in zip(ra, rb))
+    mse = se / float(len(a[2]))
+    return 10 * math.log10(255.0 * 255.0 / mse) if mse else float("inf")
+
+
+def wait_still(q, timeout, name="still"):
+    """Screendumps until two dumps 0.5 s apart are equal and the screen is
+    1024x768 with the ruler in place; returns the last dump."""
+    deadline = time.time() + timeout
+    prev, last_err = None, "no dump"
+    while time.time() < deadline:
+        if q.p.poll() is not None:
+            break
+        pic = q.screendump("%s-poll" % name)
+        if pic[:2] == SCREEN:
+            try:
+                check_ruler(pic, q.tag)
+                if prev == pic:
+                    write_png(os.path.join(os.path.dirname(q.serial_path), "%s-%s.png" % (q.tag, name)), pic)
+                    return pic
+                last_err = "screen still changing"
+            except Fail as e:
+                last_err = str(e)
+        else:
+            last_err = "screen is %dx%d" % pic[:2]
+        prev = pic
+        time.sleep(0.5)
+    raise Fail("%s: the screen never stood still (%d s, QEMU %s): %s" % (q.tag, timeout, q.state(), last_err))
+
+
+def run_parallel(jobs, width=2):
+    """Runs the callables in jobs, at most width at a time (threads: each
+    job mostly waits on its QEMU); returns [(job, None or the Fail)]."""
+    import concurrent.futures
+    results = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=width) as ex:
+        futs = [(j, ex.submit(j)) for j in jobs]
+        for j, f in futs:
+            try:
+                f.result()
+                results.append((j, None))
+            except Fail as e:
+                results.append((j, e))
+    return results
+
+
+# The video guest (e2e.video=1): 1024x240 frames at rows 240..479.
+VIDEO_Y0, VIDEO_Y1 = 240, 480
+
+
+def video_frames(q):
+    """The guest's "video done N frames in T ms" as (N, T)."""
+    m = re.search(r"E2E: video done (\d+) frames in (\d+) ms", q.serial())
+    if not m:
+        raise Fail("%s: no video summary on the serial console" % q.tag)
+    return int(m.group(1)), int(m.group(2))

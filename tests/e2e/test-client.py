@@ -26,64 +26,8 @@ BOOT_TIMEOUT = 120
 ALLOW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log-allowlist.txt")
 
 
-def client_env():
-    env = dict(os.environ)
-    # spice-gtk's own process-lifetime allocations are not ours.
-    env["ASAN_OPTIONS"] = "detect_leaks=0"
-    env.pop("LD_LIBRARY_PATH", None)
-    env.pop("LD_PRELOAD", None)
-    return env
-
-
-class Client:
-    """tests/e2e/e2e-client, driven over its stdin/stdout."""
-
-    def __init__(self, args, port, tag, seconds=200):
-        self.tag = tag
-        self.out = args.out
-        self.errf = open(os.path.join(args.out, tag + "-client.err"), "w")
-        self.p = E.spawn([args.client, str(port), str(seconds)], env=client_env(),
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errf)
-        self.lines = []
-        self.buf = b""
-
-    def _readline(self, timeout):
-        """The client's next stdout line, or None after timeout seconds."""
-        import select
-        deadline = time.time() + timeout
-        while b"\n" not in self.buf:
-            left = deadline - time.time()
-            if left <= 0:
-                return None
-            r, _, _ = select.select([self.p.stdout], [], [], left)
-            if not r:
-                return None
-            chunk = os.read(self.p.stdout.fileno(), 65536)
-            if not chunk:
-                raise E.Fail("%s: client exited (%s); see %s-client.err" % (self.tag, self.p.poll(), self.tag))
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        line = line.decode(errors="replace").strip()
-        self.lines.append(line)
-        return line
-
-    def dump(self, name):
-        """The client's primary as a picture, or None when it has none."""
-        path = os.path.join(self.out, "%s-%s.ppm" % (self.tag, name))
-        self.p.stdin.write(("dump %s\n" % path).encode())
-        self.p.stdin.flush()
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            line = self._readline(deadline - time.time())
-            if line is None:
-                break
-            if line.startswith("DUMPED"):
-                return E.read_ppm(path)
-            if line.startswith("NODUMP"):
-                return None
-            if line.startswith(("CHANNEL-ERROR", "DISCONNECTED", "TIMEOUT")):
-                raise E.Fail("%s: client: %s" % (self.tag, line))
-        raise E.Fail("%s: client did not answer a dump in 15 s" % self.tag)
+client_env = E.client_env
+Client = E.Client
 
 
 def spicy_screenshot(port, path, timeout=30):

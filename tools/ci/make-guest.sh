@@ -3,7 +3,9 @@
 # Builds (once, then reuses) the end-to-end test guest from Debian packages
 # only: the kernel of linux-image-amd64 and a busybox-static initramfs whose
 # /init loads the qxl DRM driver chain, shows a fixed banner on tty0, keeps
-# drawing a counter and powers off (see docs/e2e.md for what it shows).
+# drawing a counter (or, with e2e.video=1, plays 3 s of video frames into
+# /dev/fb0 and then leaves the screen still) and powers off (see
+# docs/e2e.md for what it shows).
 # Prints the guest directory (vmlinuz, initrd.img, cmdline) on stdout.
 # CACHE_DIR defaults to $XDG_CACHE_HOME/spice-e2e-guest (~/.cache/...).
 # Exit 77 when the packages cannot be had (no apt, no lists, no mirror),
@@ -80,7 +82,7 @@ kver=$(ls "$work/k/lib/modules" | head -1)
 vmlinuz=$(ls "$work"/k/boot/vmlinuz-* | head -1)
 
 root="$work/root"
-mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/modules"
+mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/modules" "$root/tmp"
 cp "$bb" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 
@@ -109,6 +111,31 @@ add_module() {  # name
 }
 add_module qxl
 
+# Video mode's source picture (e2e.video=1): 1024 x 496 rows of x8r8g8b8
+# (bytes B,G,R,0), a smooth colour field with +-3 of deterministic dither
+# so neighbouring pixels differ a little, as in a photograph (the codec
+# selectors and the FILTER stream detector take it as photographic). /init
+# cuts 8 frames of 240 rows from it, each 32 rows further down: played in
+# turn they scroll.
+command -v python3 >/dev/null || die "python3 missing (video frames)"
+python3 - "$root/video.raw" <<'PY'
+import math, random, sys
+W, H = 1024, 496
+rnd = random.Random(20261121)
+out = bytearray(W * H * 4)
+i = 0
+for y in range(H):
+    for x in range(W):
+        r = 128 + 100 * math.sin(x / 97.0 + y / 151.0)
+        g = 128 + 100 * math.sin(x / 173.0 - y / 59.0 + 1.0)
+        b = 128 + 100 * math.sin((x + y) / 211.0 + 2.0)
+        out[i] = max(0, min(255, int(b) + rnd.randint(-3, 3)))
+        out[i + 1] = max(0, min(255, int(g) + rnd.randint(-3, 3)))
+        out[i + 2] = max(0, min(255, int(r) + rnd.randint(-3, 3)))
+        i += 4
+open(sys.argv[1], "wb").write(out)
+PY
+
 # The guest's /init. Markers on ttyS0 ("E2E: ...") tell the host where it is;
 # the screen (tty0) shows only the banner and the counter.
 cat >"$root/init" <<EOF
@@ -121,9 +148,15 @@ mount -t devtmpfs dev /dev
 dmesg -n 1
 log() { echo "E2E: \$*" >/dev/ttyS0; }
 secs=60
+video=0
 for a in \$(cat /proc/cmdline); do
-    case "\$a" in e2e.secs=*) secs=\${a#e2e.secs=} ;; esac
+    case "\$a" in
+        e2e.secs=*) secs=\${a#e2e.secs=} ;;
+        e2e.video=*) video=\${a#e2e.video=} ;;
+    esac
 done
+# Centiseconds since boot ("12.34" -> 1234; always past 1 s here).
+uptime_cs() { read up rest </proc/uptime; echo "\${up%.*}\${up#*.}"; }
 log "init up, kernel \$(uname -r)"
 for m in$loads; do
     insmod /modules/\$m || log "insmod \$m failed"
@@ -144,6 +177,32 @@ log "fbcon \$(cat /sys/class/vtconsole/vtcon1/name 2>/dev/null) bound=\$(cat /sy
 } >/dev/tty0
 log "banner shown"
 dmesg | grep -i -E 'qxl|drm|fbcon|console' | head -20 >/dev/ttyS0
+if [ "\$video" = 1 ]; then
+    # Frames: 1024x240 at rows 240..479 of fb0 (4096-byte rows), each one
+    # write() of 983040 bytes, so the fbdev helper damages (and the qxl
+    # driver sends) the same box every frame. ~30 frames/s for 3 s, then
+    # the screen stays as it is (no counter) until poweroff.
+    k=0
+    while [ \$k -lt 8 ]; do
+        dd if=/video.raw of=/tmp/f\$k bs=4096 skip=\$((k * 32)) count=240 2>/dev/null
+        k=\$((k + 1))
+    done
+    sleep 1
+    log "video start"
+    t0=\$(uptime_cs)
+    f=0
+    while [ \$((\$(uptime_cs) - t0)) -lt 300 ]; do
+        dd if=/tmp/f\$((f % 8)) of=/dev/fb0 bs=983040 seek=1 count=1 2>/dev/null
+        f=\$((f + 1))
+        # Paced to 30 frames/s: frame f starts 33.3 f ms after t0.
+        ahead=\$((t0 * 10 + f * 100 / 3 - \$(uptime_cs) * 10))
+        [ \$ahead -gt 0 ] && usleep \$((ahead * 1000))
+    done
+    log "video done \$f frames in \$((\$(uptime_cs) - t0))0 ms"
+    sleep \$secs
+    log "poweroff"
+    poweroff -f
+fi
 n=0
 end=\$((secs * 5))
 while [ \$n -lt \$end ]; do
