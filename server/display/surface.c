@@ -25,7 +25,7 @@ void surfaces_init(RedWorker *w)
     for (uint32_t i = 0; i < w->n_surfaces; i++) {
         w->surfaces[i].id = i;
         g_queue_init(&w->surfaces[i].pending);
-        pixman_region32_init(&w->surfaces[i].dirty);
+        red_dirty_init(&w->surfaces[i].dirty);
     }
 }
 
@@ -37,62 +37,9 @@ void surfaces_fini(RedWorker *w)
     surfaces_destroy_all(w);
     for (uint32_t i = 0; i < w->n_surfaces; i++) {
         g_assert(w->surfaces[i].refs == 0);
-        pixman_region32_fini(&w->surfaces[i].dirty);
-        g_free(w->surfaces[i].dirty_boxes);
+        red_dirty_fini(&w->surfaces[i].dirty);
     }
     g_clear_pointer(&w->surfaces, g_free);
-}
-
-/* Merged once this many boxes wait: bounds the memory, and one
- * pixman_region32_init_rects over a batch costs O(n log n). */
-#define DIRTY_BATCH 8192u
-
-static void dirty_merge(RedSurface *s)
-{
-    if (!s->n_dirty_boxes) {
-        return;
-    }
-    /* Regions are canonical (banded, coalesced): building the batch at
-     * once and one union give the rectangles a union per drawable gave. */
-    pixman_region32_t batch;
-    pixman_region32_init_rects(&batch, s->dirty_boxes, (int)s->n_dirty_boxes);
-    pixman_region32_union(&s->dirty, &s->dirty, &batch);
-    pixman_region32_fini(&batch);
-    s->n_dirty_boxes = 0;
-}
-
-void surface_dirty_add(RedSurface *s, const pixman_region32_t *region)
-{
-    int n = 0;
-    pixman_box32_t *b = pixman_region32_rectangles((pixman_region32_t *)region, &n);
-    if (n <= 0) {
-        return;
-    }
-    if (s->n_dirty_boxes + (uint32_t)n > DIRTY_BATCH) {
-        dirty_merge(s);
-        if ((uint32_t)n > DIRTY_BATCH) {
-            pixman_region32_union(&s->dirty, &s->dirty, (pixman_region32_t *)region);
-            return;
-        }
-    }
-    if (s->n_dirty_boxes + (uint32_t)n > s->cap_dirty_boxes) {
-        s->cap_dirty_boxes = MAX(MAX(s->cap_dirty_boxes * 2, 64u), s->n_dirty_boxes + (uint32_t)n);
-        s->dirty_boxes = g_renew(pixman_box32_t, s->dirty_boxes, s->cap_dirty_boxes);
-    }
-    memcpy(s->dirty_boxes + s->n_dirty_boxes, b, (size_t)n * sizeof(*b));
-    s->n_dirty_boxes += (uint32_t)n;
-}
-
-pixman_region32_t *surface_dirty(RedSurface *s)
-{
-    dirty_merge(s);
-    return &s->dirty;
-}
-
-void surface_dirty_clear(RedSurface *s)
-{
-    s->n_dirty_boxes = 0;
-    pixman_region32_clear(&s->dirty);
 }
 
 RedSurface *surface_get_live(RedWorker *w, uint32_t id)
@@ -118,9 +65,9 @@ void surface_unref(RedWorker *w, RedSurface *s)
     g_assert(!s->live && g_queue_is_empty(&s->pending) && !s->readers);
     red_canvas_destroy(s->canvas);
     s->canvas = NULL;
-    surface_dirty_clear(s);
-    g_clear_pointer(&s->dirty_boxes, g_free);
-    s->cap_dirty_boxes = 0;
+    /* Gone: give the batch buffer back too. */
+    red_dirty_fini(&s->dirty);
+    red_dirty_init(&s->dirty);
     QXLReleaseInfoExt create = s->create_release, destroy = s->destroy_release;
     s->create_release = (QXLReleaseInfoExt){ 0 };
     s->destroy_release = (QXLReleaseInfoExt){ 0 };
@@ -166,7 +113,7 @@ RedSurface *surface_create(RedWorker *w, uint32_t id, uint32_t width, uint32_t h
     s->canvas = canvas;
     s->create_release = create_release;
     s->destroy_release = (QXLReleaseInfoExt){ 0 };
-    surface_dirty_clear(s);
+    red_dirty_clear(&s->dirty);
     display_channel_surface_create(w->display_channel, id, width, height, format, primary);
     return s;
 }

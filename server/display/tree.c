@@ -254,7 +254,7 @@ static void render_one(RedWorker *w, Drawable *d)
     take_out(w, d);
     if (render_drawable(w, d)) {
         RedSurface *s = &w->surfaces[d->surface_id];
-        surface_dirty_add(s, &d->region);
+        red_dirty_add(&s->dirty, &d->region);
     }
     w->stats.rendered++;
     drawable_unref(d);

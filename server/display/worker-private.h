@@ -18,6 +18,7 @@
 #include "server/core/loop.h"
 #include "server/qxl/memslot.h"
 #include "server/qxl/parse.h"
+#include "server/display/dirty.h"
 #include "server/display/worker.h"
 #include "server/display/worker-msg.h"
 
@@ -77,10 +78,7 @@ struct RedSurface {
     QXLReleaseInfoExt destroy_release;  /* held until the last reference */
     GQueue pending;                     /* Drawable*, z-order (head = oldest) */
     GList *readers;                     /* pending Drawable* on other surfaces reading us */
-    pixman_region32_t dirty;            /* rendered since the last clear, without the
-                                         * boxes below: read it through surface_dirty() */
-    pixman_box32_t *dirty_boxes;        /* owned: rendered regions not yet merged */
-    uint32_t n_dirty_boxes, cap_dirty_boxes;
+    RedDirty dirty;                     /* rendered since the guest last cleared it */
 };
 
 typedef struct RedCursorState {
@@ -160,13 +158,7 @@ void surface_destroy(RedWorker *w, RedSurface *s, QXLReleaseInfoExt destroy_rele
 /* Every surface destroyed (destroy_surfaces). */
 void surfaces_destroy_all(RedWorker *w);
 void worker_handle_surface_cmd(RedWorker *w, RedSurfaceCmd *cmd, bool loadvm);
-/* Adds a rendered region to s's dirty region (merged lazily: one region
- * union per drawable made office-like work quadratic in the dirty rects). */
-void surface_dirty_add(RedSurface *s, const pixman_region32_t *region);
-/* s's dirty region, all rendered regions merged (borrowed). */
-pixman_region32_t *surface_dirty(RedSurface *s);
-/* Empties s's dirty region. */
-void surface_dirty_clear(RedSurface *s);
+
 
 /* ---- tree.c ---- */
 /* Takes ownership of red (one reference) and either queues it in its

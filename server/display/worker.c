@@ -301,7 +301,7 @@ static void async_done(RedWorker *w, const WorkerMsgAsync *a)
  * first empty one). Returns the number written. */
 static uint32_t dirty_to_rects(RedSurface *s, QXLRect *rects, uint32_t n, bool clear)
 {
-    pixman_region32_t *dirty = surface_dirty(s);
+    pixman_region32_t *dirty = red_dirty_get(&s->dirty);
     int nr = 0;
     pixman_box32_t *boxes = pixman_region32_rectangles(dirty, &nr);
     uint32_t out = 0;
@@ -320,7 +320,7 @@ static uint32_t dirty_to_rects(RedSurface *s, QXLRect *rects, uint32_t n, bool c
         out = 1;
     }
     if (clear) {
-        surface_dirty_clear(s);
+        red_dirty_clear(&s->dirty);
     }
     return out;
 }
@@ -338,7 +338,7 @@ static void handle_update_area(RedWorker *w, const WorkerMsgUpdateArea *m, QXLRe
     pixman_box32_t area = { m->area.left, m->area.top, m->area.right, m->area.bottom };
     tree_render_area(w, s, &area);
     if (m->a.async) {
-        int nr = pixman_region32_n_rects(surface_dirty(s));
+        int nr = pixman_region32_n_rects(red_dirty_get(&s->dirty));
         uint32_t n = (uint32_t)MAX(nr, 1);
         QXLRect *rects = g_new0(QXLRect, n);
         uint32_t got = dirty_to_rects(s, rects, n, m->clear_dirty_region);
