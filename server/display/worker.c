@@ -599,6 +599,8 @@ static void handle_message(void *opaque, uint32_t type, void *payload, size_t si
     case WORKER_MSG_CONFIG_CHANGED: {
         const WorkerMsgConfig *m = payload;
         display_channel_set_streaming_video(w->display_channel, m->streaming_video);
+        display_channel_set_compression(w->display_channel, m->image_compression, m->jpeg_state,
+                                        m->zlib_glz_state);
         break;
     }
     case WORKER_MSG_MOUSE_MODE: {
