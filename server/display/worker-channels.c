@@ -68,26 +68,6 @@ void worker_channels_destroy(RedWorker *w)
     g_clear_pointer(&w->cursor_channel, cursor_channel_free);
 }
 
-void worker_channel_connect(RedWorker *w, const WorkerMsgConnect *m)
-{
-    RedChannel *c = m->channel;
-    RedClient *client = m->client;
-    g_assert(c == w->display_channel || c == w->cursor_channel);
-    red_channel_client_new(c, client, m->link);
-    red_client_unref(client);
-}
-
-void worker_channel_disconnect(RedWorker *w, const WorkerMsgDisconnect *m)
-{
-    RedChannel *chans[2] = { w->display_channel, w->cursor_channel };
-    for (int i = 0; i < 2; i++) {
-        if (chans[i] && g_list_find(chans[i]->clients, m->rcc)) {
-            red_channel_client_disconnect(m->rcc);
-            return;
-        }
-    }
-}
-
 void worker_channels_close(RedWorker *w)
 {
     if (w->display_channel) {

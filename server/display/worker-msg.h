@@ -40,8 +40,6 @@ typedef enum WorkerMsgType {
     WORKER_MSG_SET_DEVICE_INFO,     /* post */
     WORKER_MSG_SET_MAX_MONITORS,    /* post */
     WORKER_MSG_GL_DRAW,             /* post (async) */
-    WORKER_MSG_CHANNEL_CONNECT,     /* post */
-    WORKER_MSG_CHANNEL_DISCONNECT,  /* post */
     WORKER_MSG_CONFIG_CHANGED,      /* post */
     WORKER_MSG_MOUSE_MODE,          /* post */
     WORKER_MSG_CLOSE_CHANNELS,      /* call */
@@ -109,23 +107,12 @@ typedef struct WorkerMsgU32 {
     uint32_t value;
 } WorkerMsgU32;
 
-/* Server-internal pointers (never embedder memory). */
-typedef struct WorkerMsgConnect {
-    void *channel;                  /* RedChannel* of this worker */
-    void *client;                   /* RedClient*, one reference passed along */
-    void *link;                     /* RedLink*, ownership passed along */
-} WorkerMsgConnect;
-
 /* A server-internal function to run on the worker (channel hand-over from
  * the main loop). */
 typedef struct WorkerMsgRunFunc {
     void (*func)(void *data);
     void *data;
 } WorkerMsgRunFunc;
-
-typedef struct WorkerMsgDisconnect {
-    void *rcc;                      /* RedChannelClient*, may be gone already */
-} WorkerMsgDisconnect;
 
 /* Implemented in server/qxl/red-qxl.c. Any embedder thread: hands a message
  * to qxl's worker, waiting for it when `wait` (reply filled then). Returns

@@ -199,8 +199,6 @@ void render_clip_region(const RedClip *clip, const pixman_box32_t *box,
 /* ---- worker-channels.c ---- */
 void worker_channels_create(RedWorker *w);
 void worker_channels_destroy(RedWorker *w);
-void worker_channel_connect(RedWorker *w, const WorkerMsgConnect *msg);
-void worker_channel_disconnect(RedWorker *w, const WorkerMsgDisconnect *msg);
 void worker_channels_close(RedWorker *w);
 
 /* ---- monitors.c ---- */

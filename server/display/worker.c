@@ -590,12 +590,6 @@ static void handle_message(void *opaque, uint32_t type, void *payload, size_t si
         /* No GL scanout support: complete so the device is not stuck. */
         async_done(w, payload);
         break;
-    case WORKER_MSG_CHANNEL_CONNECT:
-        worker_channel_connect(w, payload);
-        break;
-    case WORKER_MSG_CHANNEL_DISCONNECT:
-        worker_channel_disconnect(w, payload);
-        break;
     case WORKER_MSG_CONFIG_CHANGED: {
         const WorkerMsgConfig *m = payload;
         display_channel_set_streaming_video(w->display_channel, m->streaming_video);
