@@ -8,6 +8,7 @@
 #include "server/display/worker-private.h"
 
 #include "server/core/log.h"
+#include "common/codec/quic-codec.h"
 
 #define RENDER_MAX_TEMPS 8
 
@@ -41,6 +42,41 @@ static RedCanvasBitmap canvas_bitmap(const RedBitmap *bm)
         .palette = bm->palette ? bm->palette->ents : NULL,
         .palette_entries = bm->palette ? bm->palette->num_ents : 0,
     };
+}
+
+static void free_quic_pixels(pixman_image_t *image, void *px)
+{
+    g_free(px);
+}
+
+/* A guest QUIC image (Windows drivers send them) decoded into a new image
+ * that owns its pixels; NULL (logged) when the stream is malformed or does
+ * not match the descriptor. */
+static pixman_image_t *decode_quic(const RedImage *img)
+{
+    CodecPicture pic = { 0 };
+    const char *why = NULL;
+
+    if (!quic_decode(img->u.quic.data, img->u.quic.data_size, &pic, &why)) {
+        red_guest_bug("QUIC image: %s", why ? why : "undecodable");
+        return NULL;
+    }
+    if (pic.width != img->width || pic.height != img->height) {
+        red_guest_bug("QUIC image is %ux%u, descriptor says %ux%u", pic.width, pic.height,
+                      img->width, img->height);
+        codec_picture_clear(&pic);
+        return NULL;
+    }
+    pixman_image_t *out = pixman_image_create_bits(pic.has_alpha ? PIXMAN_a8r8g8b8
+                                                                 : PIXMAN_x8r8g8b8,
+                                                   (int)pic.width, (int)pic.height, pic.px,
+                                                   (int)pic.width * 4);
+    if (!out) {
+        codec_picture_clear(&pic);
+        return NULL;
+    }
+    pixman_image_set_destroy_function(out, free_quic_pixels, pic.px);
+    return out;
 }
 
 static pixman_image_t *get_image(RenderCtx *c, const RedImage *img, bool as_mask)
@@ -85,6 +121,13 @@ static pixman_image_t *get_image(RenderCtx *c, const RedImage *img, bool as_mask
         }
         return red_canvas_get_image(src->canvas);
     }
+    case SPICE_IMAGE_TYPE_QUIC:
+        if (as_mask) {
+            red_guest_bug("QUIC image used as a mask");
+            c->ok = false;
+            return NULL;
+        }
+        return keep(c, decode_quic(img));
     default:
         red_log_limited_("unsupported: ", "image type %u not rendered", img->type);
         c->ok = false;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fake-device.h"
+#include "common/codec/quic-codec.h"
 
 #define W 64
 #define H 48
@@ -246,6 +247,67 @@ static void test_render_draw_types(void)
     pixman_image_unref(srcb);
     pixman_image_unref(srco);
     pixman_image_unref(ref.img);
+    finish(d);
+}
+
+/* A QUIC image from the guest (Windows drivers send these): encoded here
+ * with our encoder, put in guest memory as QXLImage + one data chunk, and
+ * rendered by the worker to exactly the original pixels. A corrupt stream
+ * is rejected and the worker keeps rendering. */
+static QXLPHYSICAL quic_image(FakeDev *d, uint32_t w, uint32_t h, const uint8_t *quic, size_t n)
+{
+    QXLPHYSICAL phys;
+    QXLImage *img = fake_alloc(d, sizeof(QXLImageDescriptor) + sizeof(QXLQUICData) +
+                                  sizeof(QXLDataChunk) + n, &phys);
+    img->descriptor.type = SPICE_IMAGE_TYPE_QUIC;
+    img->descriptor.width = w;
+    img->descriptor.height = h;
+    img->quic.data_size = (uint32_t)n;
+    QXLDataChunk *chunk = (QXLDataChunk *)img->quic.data;
+    chunk->data_size = (uint32_t)n;
+    chunk->prev_chunk = 0;
+    chunk->next_chunk = 0;
+    memcpy(chunk->data, quic, n);
+    return phys;
+}
+
+static void test_render_quic(void)
+{
+    enum { QW = 24, QH = 17 };
+    uint32_t px[QW * QH];
+    for (int y = 0; y < QH; y++) {
+        for (int x = 0; x < QW; x++) {
+            px[y * QW + x] = (uint32_t)(x * 10) << 16 | (uint32_t)(y * 13) << 8 | (uint32_t)(x ^ y);
+        }
+    }
+    CodecImage ci = { .fmt = SPICE_BITMAP_FMT_32BIT, .width = QW, .height = QH,
+                      .stride = QW * 4, .data = (const uint8_t *)px, .top_down = true };
+    QuicEncoder *enc = quic_encoder_new();
+    CodecBuf buf = { 0 };
+    g_assert_true(quic_encode(enc, &ci, &buf));
+
+    FakeDev *d = fake_dev_new(16, 8 << 20);
+    int32_t stride;
+    uint8_t *row0 = fake_create_primary(d, W, H, true, &stride);
+    push_copy(d, 0, QXL_DRAW_COPY, quic_image(d, QW, QH, buf.data, buf.len), 0, 0, 5, 7, QW, QH,
+              SPICE_ROPD_OP_PUT);
+    /* The same stream with its middle trashed: a guest bug, not a crash. */
+    uint8_t *bad = g_memdup2(buf.data, buf.len);
+    memset(bad + buf.len / 3, 0xa5, buf.len / 3);
+    push_copy(d, 0, QXL_DRAW_COPY, quic_image(d, QW, QH, bad, buf.len), 0, 0, 30, 28, QW, QH,
+              SPICE_ROPD_OP_PUT);
+    push_fill(d, 0, 50, 2, 54, 6, 0x123456, NULL);
+    update_all(d, 0, W, H, NULL, 0);
+    for (int y = 0; y < QH; y++) {
+        for (int x = 0; x < QW; x++) {
+            g_assert_cmphex(fake_pixel(row0, stride, 5 + x, 7 + y) & 0xffffff, ==,
+                            px[y * QW + x] & 0xffffff);
+        }
+    }
+    g_assert_cmphex(fake_pixel(row0, stride, 51, 3) & 0xffffff, ==, 0x123456);
+    g_free(bad);
+    codec_buf_clear(&buf);
+    quic_encoder_free(enc);
     finish(d);
 }
 
@@ -623,6 +685,7 @@ int main(int argc, char **argv)
     /* Guest-bug warnings are expected here (malformed commands). */
     g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
     g_test_add_func("/worker/render-draw-types", test_render_draw_types);
+    g_test_add_func("/worker/render-quic", test_render_quic);
     g_test_add_func("/worker/update-area-async", test_update_area_async);
     g_test_add_func("/worker/occlusion", test_occlusion);
     g_test_add_func("/worker/surface-dependency", test_surface_dependency);
