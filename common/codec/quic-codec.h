@@ -26,5 +26,7 @@ bool quic_can_encode(const CodecImage *img);
 /* Appends the QUIC stream of img to out. */
 bool quic_encode(QuicEncoder *enc, const CodecImage *img, CodecBuf *out);
 
-/* Test decoder: pic as the client shows it (RGB16 expanded to 32-bit). */
+/* Decoder: pic as the client shows it (RGB16 expanded to 32-bit). Used by
+ * the tests and by the worker to render guest QUIC images, so it bounds-checks
+ * every read and is fuzzed (tests/fuzz/fuzz-codec-quic.c). */
 bool quic_decode(const uint8_t *data, size_t len, CodecPicture *pic, const char **err);
