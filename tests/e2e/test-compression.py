@@ -5,9 +5,10 @@ two WAN options forced on, on the video guest (banner text, then 3 s of
 with tests/e2e/e2e-client connected from QEMU's start. Once the guest is
 done and the screen stands still, the client's decoded primary must equal
 QMP screendump (the server's own rendering) exactly for every lossless
-setting; for jpeg-wan-compression=always it must be exact too when the
-server upgrades its lossy areas, else within LOSSY_MIN_PSNR (stated in
-docs/e2e.md). Settings run two QEMUs at a time (the machine has 2 cores).
+setting and for jpeg-wan-compression=always too, as our library upgrades
+JPEG areas losslessly once they stop changing. Upstream does not (its
+JPEG'd text and frames stay lossy), so under E2E_OURS_IS_UPSTREAM=1 that
+setting needs only LOSSY_MIN_PSNR over the whole screen. Settings run two QEMUs at a time (the machine has 2 cores).
 Also checks that QEMU still refuses image-compression=lz4 (the list below is
 then complete); if a QEMU accepts it, lz4 is tested as well."""
 import os
@@ -33,7 +34,7 @@ SETTINGS = [
     ("zlib", "image-compression=auto_glz,zlib-glz-wan-compression=always"),
 ]
 LOSSY = {"jpeg"}
-LOSSY_MIN_PSNR = 30.0    # dB over the whole screen, should a lossy picture stay lossy
+LOSSY_MIN_PSNR = 30.0    # dB over the whole screen, for upstream only (it measures ~38.6)
 CONVERGE_S = 20          # the client gets this long to equal the screendump
 
 
@@ -79,8 +80,11 @@ def check_setting(args, q, c, name, results):
         raise E.Fail("%s: the video band is uniform in the screendump" % tag)
     deadline = time.time() + CONVERGE_S
     t0 = time.time()
+    first = None
     while True:
         got = c.dump("client")
+        if first is None:
+            first = got
         if got is not None and got == truth:
             break
         if time.time() > deadline:
@@ -96,14 +100,21 @@ def check_setting(args, q, c, name, results):
         raise E.Fail("%s: %d video stream(s) with streaming-video=off" % (tag, st["creates"]))
     if got == truth:
         verdict = "exact after %.1f s" % (time.time() - t0)
-    elif name in LOSSY:
+        if first is not None and first[:2] == truth[:2] and first != truth:
+            verdict += " (first dump: PSNR %.1f dB)" % E.psnr(truth, first)
+    elif name in LOSSY and os.environ.get("E2E_OURS_IS_UPSTREAM"):
+        # Upstream never upgrades JPEG images (text included): a PSNR bound.
+        band = E.crop(truth, 0, E.VIDEO_Y0, truth[0], E.VIDEO_Y1 - E.VIDEO_Y0)
+        gband = E.crop(got, 0, E.VIDEO_Y0, got[0], E.VIDEO_Y1 - E.VIDEO_Y0)
         db = E.psnr(truth, got)
-        box = E.diff_box(truth, got)
         if db < LOSSY_MIN_PSNR:
             E.expect_equal(truth, got, "%s: client vs screendump (PSNR %.1f dB < %.1f)"
                            % (tag, db, LOSSY_MIN_PSNR), args.out, tag)
-        verdict = "lossy, PSNR %.1f dB (%d pixels differ in x %d..%d, y %d..%d)" % (
-            (db,) + box)
+        box = E.diff_box(truth, got)
+        verdict = ("lossy after %d s: PSNR %.1f dB (banner rows %.1f, video band %.1f); "
+                   "%d pixels differ in x %d..%d, y %d..%d" % (
+                       CONVERGE_S, db, E.psnr(E.banner(truth), E.banner(got)), E.psnr(band, gband),
+                       box[0], box[1], box[3], box[2], box[4]))
     else:
         E.expect_equal(truth, got, "%s: client primary vs screendump" % tag, args.out, tag)
     E.check_exit(q, q.quit())
