@@ -10,7 +10,8 @@
  *   start STALL_MS                           started          baselines taken; then
  *                                                             stalls STALL_MS (ms)
  *   resume                                   (ends a stall early)
- *   dump                                     dump W H FMT UPD BYTES DBYTES DISC
+ *   dump                                     stats VWIN VALL QN QSUM M0 B0 .. I0 IB0 ..
+ *                                            then dump W H FMT UPD BYTES DBYTES DISC
  *                                            or "dump none UPD BYTES DBYTES DISC";
  *                                            pixels (W*4 bytes a row, row 0 first)
  *                                            written at offset 0 of fd 4
@@ -22,6 +23,14 @@
  * server, as with a client that needs that long to show each update.  A
  * stall blocks the main context entirely (poll on the control fd only).
  * The process ends by itself after --max-seconds, and with its parent.
+ *
+ * stats (all since "start"): VWIN / VALL display updates intersecting
+ * --video-rect until "resume" / until now; with --proxy (proxy.c, the
+ * session then connects through it) QN JPEG stream frames whose quality
+ * was read and QSUM the sum of those qualities, then count and bytes of
+ * each display message kind (BENCH_DMSG_KINDS order), then count and bytes
+ * of each draw source image type (BENCH_IMG_KINDS order); zeros without
+ * --proxy.
  */
 #include <errno.h>
 #include <poll.h>
@@ -38,6 +47,8 @@
 #include <glib-unix.h>
 #include <spice-client.h>
 
+#include "tools/bench/proxy.h"
+
 #define CTL_FD 0
 #define OUT_FD 3
 #define SHM_FD 4
@@ -53,6 +64,12 @@ typedef struct Client {
     bool ready_sent;
     bool disconnected;          /* a channel closed or failed */
     GString *ctl;               /* partial control input */
+    int video[4];               /* --video-rect x, y, w, h (w = 0: none) */
+    uint64_t vupd, vupd_base;   /* updates intersecting it */
+    uint64_t vupd_window;       /* ... from start to resume */
+    bool resumed;
+    BenchProxy *proxy;          /* --proxy, or NULL */
+    ProxyStats pbase;           /* proxy counters at start */
     int exit_code;
 } Client;
 
@@ -100,6 +117,10 @@ static void wire_bytes(uint64_t *total, uint64_t *display)
 static void invalidate_cb(SpiceChannel *ch, gint x, gint y, gint w, gint h, gpointer data)
 {
     C.updates++;
+    if (C.video[2] && x < C.video[0] + C.video[2] && x + w > C.video[0] &&
+        y < C.video[1] + C.video[3] && y + h > C.video[1]) {
+        C.vupd++;
+    }
     if (C.delay_ms) {
         /* Blocks the main context: the coroutines read nothing meanwhile. */
         g_usleep((gulong)C.delay_ms * 1000);
@@ -178,10 +199,39 @@ static void stall(unsigned ms)
     }
 }
 
+static void stats(void)
+{
+    ProxyStats st = { 0 };
+    GString *s = g_string_new("stats");
+
+    if (C.proxy) {
+        bench_proxy_snapshot(C.proxy, &st);
+    }
+    uint64_t vall = C.vupd - C.vupd_base;
+    g_string_append_printf(s, " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+                           " %" G_GUINT64_FORMAT, C.resumed ? C.vupd_window : vall, vall,
+                           st.jpeg_frames - C.pbase.jpeg_frames,
+                           st.jpeg_quality_sum - C.pbase.jpeg_quality_sum);
+    for (int k = 0; k < DMSG_COUNT; k++) {
+        g_string_append_printf(s, " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                               st.msgs[k] - C.pbase.msgs[k],
+                               st.msg_bytes[k] - C.pbase.msg_bytes[k]);
+    }
+    for (int k = 0; k < IMGK_COUNT; k++) {
+        g_string_append_printf(s, " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                               st.imgs[k] - C.pbase.imgs[k],
+                               st.img_bytes[k] - C.pbase.img_bytes[k]);
+    }
+    out_line("%s\n", s->str);
+    g_string_free(s, TRUE);
+}
+
 static void dump(void)
 {
     SpiceDisplayPrimary p;
     uint64_t bytes, dbytes;
+
+    stats();
 
     wire_bytes(&bytes, &dbytes);
     uint64_t upd = C.updates - C.updates_base;
@@ -211,6 +261,11 @@ static void run_command(const char *cmd)
     if (g_str_has_prefix(cmd, "start ")) {
         unsigned ms = (unsigned)strtoul(cmd + 6, NULL, 10);
         C.updates_base = C.updates;
+        C.vupd_base = C.vupd;
+        C.resumed = false;
+        if (C.proxy) {
+            bench_proxy_snapshot(C.proxy, &C.pbase);
+        }
         wire_bytes(&C.bytes_base, &C.dbytes_base);
         out_line("started\n");
         if (ms) {
@@ -220,8 +275,11 @@ static void run_command(const char *cmd)
         dump();
     } else if (!strcmp(cmd, "quit")) {
         g_main_loop_quit(C.loop);
+    } else if (!strcmp(cmd, "resume") && !C.resumed) {
+        /* The window ended: what the video rate counts. */
+        C.resumed = true;
+        C.vupd_window = C.vupd - C.vupd_base;
     }
-    /* "resume" outside a stall: nothing to end. */
 }
 
 static gboolean ctl_cb(gint fd, GIOCondition cond, gpointer data)
@@ -259,25 +317,52 @@ int main(int argc, char **argv)
 {
     const char *port = NULL;
     double max_s = 300;
+    bool proxy = false;
 
     /* Never outlive the bench. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1) {
         return 1;
     }
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--port")) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--proxy")) {
+            proxy = true;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            break;
+        }
+        if (!strcmp(argv[i], "--video-rect")) {
+            if (sscanf(argv[i + 1], "%d,%d,%d,%d", &C.video[0], &C.video[1], &C.video[2],
+                       &C.video[3]) != 4) {
+                C.video[2] = 0;
+            }
+        } else if (!strcmp(argv[i], "--port")) {
             port = argv[i + 1];
         } else if (!strcmp(argv[i], "--delay-ms")) {
             C.delay_ms = (unsigned)strtoul(argv[i + 1], NULL, 10);
         } else if (!strcmp(argv[i], "--max-seconds")) {
             max_s = g_ascii_strtod(argv[i + 1], NULL);
         }
+        i++;
     }
     if (!port) {
-        fprintf(stderr, "usage: bench-client --port P [--delay-ms N] [--max-seconds S]\n"
+        fprintf(stderr, "usage: bench-client --port P [--delay-ms N] [--max-seconds S] [--proxy]\n"
+                "  [--video-rect X,Y,W,H]\n"
                 "  control on stdin, replies on fd 3, pixels into fd 4\n");
         return 2;
+    }
+    g_autofree char *proxy_port = NULL;
+    if (proxy) {
+        GError *err = NULL;
+        int lp = -1;
+        C.proxy = bench_proxy_start(atoi(port), &lp, &err);
+        if (!C.proxy) {
+            fprintf(stderr, "bench-client: %s\n", err->message);
+            return 1;
+        }
+        proxy_port = g_strdup_printf("%d", lp);
+        port = proxy_port;
     }
     C.ctl = g_string_new(NULL);
     C.loop = g_main_loop_new(NULL, FALSE);

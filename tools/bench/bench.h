@@ -13,6 +13,7 @@
 #include <glib.h>
 
 #include "tools/qxl-emu/guest.h"
+#include "tools/bench/proxy.h"
 
 typedef enum {
     WL_OFFICE, WL_SCROLL, WL_IMAGES, WL_VIDEO, WL_CURSOR, WL_SURFACES,
@@ -37,6 +38,19 @@ typedef enum {
     M_CLIENT_CONVERGE_S, M_CLIENT_DISCONNECTS,
     M_RSS_WINDOW_START_KB, M_RSS_WINDOW_PEAK_KB, M_RSS_STALL_PEAK_KB,
     M_IO_CALL_MAX_US, M_LOOP_CB_MAX_US, M_EMBEDDER_CALL_MAX_US,
+    /* Video (docs/bench.md "Video"): guest frames in the window, server CPU
+     * per frame, client updates touching the video rectangle in the window
+     * and their rate, display bytes per guest frame. */
+    M_VIDEO_FRAMES, M_CPU_PER_FRAME_US, M_CLIENT_VIDEO_UPDATES, M_CLIENT_VIDEO_FPS,
+    M_CLIENT_BYTES_PER_FRAME,
+    /* With --count-messages (proxy.c): stream frames, their bytes each, the
+     * mean JPEG quality read from them, then per display message kind and
+     * per draw source image type: count and bytes (means over clients). */
+    M_STREAM_BYTES_PER_FRAME, M_STREAM_JPEG_QUALITY,
+#define BENCH_ENUM_DMSG_M(E, k) M_DMSG_##E##_N, M_DMSG_##E##_B,
+#define BENCH_ENUM_IMG_M(E, k) M_IMG_##E##_N, M_IMG_##E##_B,
+    BENCH_DMSG_KINDS(BENCH_ENUM_DMSG_M)
+    BENCH_IMG_KINDS(BENCH_ENUM_IMG_M)
     M_FAILED, M_COUNT
 } MetricId;
 
@@ -68,6 +82,10 @@ typedef struct BenchConfig {
     int image_compression;  /* SpiceImageCompression to set, 0 = the library's default */
     double max_call_ms;     /* fail when an embedder call took longer (0 = no bound) */
     const char *client_helper; /* path of bench-client */
+    int streaming;          /* SPICE_STREAM_VIDEO_* to set; 0 = off with clients, else default */
+    double video_fps;       /* video workload frame rate; 0 = 25..60 from the seed */
+    uint32_t video_w, video_h; /* video rectangle (centred), default 320x240 */
+    bool count_messages;    /* clients connect through the counting proxy */
 } BenchConfig;
 
 typedef struct BenchResult {
@@ -89,6 +107,9 @@ bool workload_parse(const char *list, unsigned *mask, GError **error);
 void bench_result_init(BenchResult *res);
 void bench_result_clear(BenchResult *res);
 void bench_result_fail(BenchResult *res, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Whether the tables print `metric` (the per-kind message counts only
+ * when not zero).  Any thread. */
+bool bench_metric_shown(int metric, bool nonzero);
 void bench_print_table(FILE *out, const BenchConfig *cfg, const BenchResult *res);
 bool bench_write_json(const char *path, const BenchConfig *cfg, const BenchResult *res);
 void bench_write_kv(int fd, const BenchResult *res);
@@ -109,6 +130,10 @@ void latency_clear(LatencySet *l);
 /* Image compression names of --image-compression; 0 when unknown. */
 int bench_image_compression_parse(const char *name);
 const char *bench_image_compression_name(int value);
+/* --streaming names (all, filter, off) to SPICE_STREAM_VIDEO_*; 0 when
+ * unknown. */
+int bench_streaming_parse(const char *name);
+const char *bench_streaming_name(int value);
 
 /* Clients and embedder-call timing (client.c). */
 typedef struct BenchClients BenchClients;
@@ -155,6 +180,13 @@ void bench_clients_free(BenchClients *bc);
 typedef struct Bench Bench;
 Bench *bench_workloads_new(QxlGuest *guest, QxlEmu *emu, uint64_t seed,
                            LatencySet *sync_lat, LatencySet *async_lat);
+/* Video settings: frames per second (0 keeps the seed's 25..60) and the
+ * size of the centred video rectangle.  Before bench_workloads_run. */
+void bench_workloads_set_video(Bench *b, double fps, uint32_t w, uint32_t h);
+/* Video frames drawn so far. */
+uint64_t bench_workloads_video_frames(const Bench *b);
+/* The video rectangle on a WxH primary for a vw x vh video (clamped). */
+void bench_video_rect(uint32_t W, uint32_t H, uint32_t vw, uint32_t vh, QXLRect *out);
 void bench_workloads_free(Bench *b);
 /* Runs `mask` mixed for `seconds`; `tick` is called about every 100 ms
  * with the elapsed fraction (progress, watchdog).  False on failure

@@ -66,6 +66,35 @@ const char *bench_image_compression_name(int value)
     return "default";
 }
 
+static const struct {
+    const char *name;
+    int value;
+} streamings[] = {
+    { "all", SPICE_STREAM_VIDEO_ALL },
+    { "filter", SPICE_STREAM_VIDEO_FILTER },
+    { "off", SPICE_STREAM_VIDEO_OFF },
+};
+
+int bench_streaming_parse(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(streamings); i++) {
+        if (!strcmp(name, streamings[i].name)) {
+            return streamings[i].value;
+        }
+    }
+    return 0;
+}
+
+const char *bench_streaming_name(int value)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(streamings); i++) {
+        if (streamings[i].value == value) {
+            return streamings[i].name;
+        }
+    }
+    return "default";
+}
+
 /* ---- timing the server's main-loop callbacks ---- */
 
 /* SpiceCoreInterface callbacks carry no interface pointer, so the wrapper
@@ -282,7 +311,14 @@ bool bench_server_configure(const SpiceServerApi *api, SpiceServer *server,
             return false;
         }
     }
+    __typeof__(spice_server_set_streaming_video) *set_streaming =
+        dlsym(api->handle, "spice_server_set_streaming_video");
     if (!cfg->clients) {
+        if (cfg->streaming && (!set_streaming || set_streaming(server, cfg->streaming) != 0)) {
+            g_set_error(error, QXL_EMU_ERROR, 21, "%s: cannot set streaming %s", api->path,
+                        bench_streaming_name(cfg->streaming));
+            return false;
+        }
         return true;
     }
     __typeof__(spice_server_set_addr) *set_addr = dlsym(api->handle, "spice_server_set_addr");
@@ -292,8 +328,6 @@ bool bench_server_configure(const SpiceServerApi *api, SpiceServer *server,
         dlsym(api->handle, "spice_server_set_jpeg_compression");
     __typeof__(spice_server_set_zlib_glz_compression) *set_zlib =
         dlsym(api->handle, "spice_server_set_zlib_glz_compression");
-    __typeof__(spice_server_set_streaming_video) *set_streaming =
-        dlsym(api->handle, "spice_server_set_streaming_video");
     if (!set_addr || !set_port || !set_noauth || !set_jpeg || !set_zlib || !set_streaming) {
         g_set_error(error, QXL_EMU_ERROR, 22,
                     "%s lacks the network entry points a client needs "
@@ -309,11 +343,12 @@ bool bench_server_configure(const SpiceServerApi *api, SpiceServer *server,
     set_port(server, *port);
     set_noauth(server);
     /* Lossless pictures only, so the final picture can be compared
-     * exactly: no JPEG, no lossy video streams (upstream enables them by
-     * bandwidth estimate and by heuristics). */
+     * exactly: no JPEG, and no lossy video streams unless asked for
+     * (--streaming: then the final check relies on the server's lossless
+     * upgrade after the stream ends). */
     set_jpeg(server, SPICE_WAN_COMPRESSION_NEVER);
     set_zlib(server, SPICE_WAN_COMPRESSION_NEVER);
-    set_streaming(server, SPICE_STREAM_VIDEO_OFF);
+    set_streaming(server, cfg->streaming ? cfg->streaming : SPICE_STREAM_VIDEO_OFF);
     if (cfg->clients > 1) {
         /* Upstream otherwise replaces the first client with the second. */
         g_setenv("SPICE_DEBUG_ALLOW_MC", "1", TRUE);
@@ -322,6 +357,13 @@ bool bench_server_configure(const SpiceServerApi *api, SpiceServer *server,
 }
 
 /* ---- client processes ---- */
+
+/* The "stats" line of bench-client (see there). */
+typedef struct ClientStats {
+    uint64_t video_window, video_all, jpeg_frames, jpeg_quality_sum;
+    uint64_t msgs[DMSG_COUNT], msg_bytes[DMSG_COUNT];
+    uint64_t imgs[IMGK_COUNT], img_bytes[IMGK_COUNT];
+} ClientStats;
 
 typedef struct ClientDump {
     bool has_picture;
@@ -342,6 +384,7 @@ typedef struct BenchClient {
     unsigned dumps;             /* dump replies received */
     unsigned want;              /* dumps count that answers the last request */
     ClientDump dump;            /* the last one */
+    ClientStats stats;          /* the last stats line */
     bool matched;
     uint64_t mismatch;          /* pixels differing in the last comparison */
     int box[4];                 /* their bounding box: x0, y0, x1, y1 (exclusive) */
@@ -368,9 +411,13 @@ BenchClients *bench_clients_spawn(const BenchConfig *cfg, int port, double max_l
     g_autofree char *port_s = g_strdup_printf("%d", port);
     g_autofree char *delay_s = g_strdup_printf("%.0f", cfg->client_delay_ms);
     g_autofree char *life_s = g_strdup_printf("%.0f", max_life_s);
+    QXLRect vr;
+    bench_video_rect(cfg->width, cfg->height, cfg->video_w, cfg->video_h, &vr);
+    g_autofree char *rect_s = g_strdup_printf("%d,%d,%d,%d", vr.left, vr.top, vr.right - vr.left,
+                                              vr.bottom - vr.top);
     const char *argv[] = {
         cfg->client_helper, "--port", port_s, "--delay-ms", delay_s, "--max-seconds", life_s,
-        NULL,
+        "--video-rect", rect_s, cfg->count_messages ? "--proxy" : NULL, NULL,
     };
 
     /* A client that died must not kill the bench on the next command. */
@@ -450,6 +497,35 @@ static void parse_reply(BenchClient *c, const char *line)
         c->ready = true;
     } else if (!strcmp(line, "started")) {
         c->started = true;
+    } else if (g_str_has_prefix(line, "stats ")) {
+        ClientStats st = { 0 };
+        uint64_t v[4 + 2 * DMSG_COUNT + 2 * IMGK_COUNT];
+        const char *p = line + 6;
+        size_t n = 0;
+        while (n < G_N_ELEMENTS(v)) {
+            char *end;
+            v[n] = g_ascii_strtoull(p, &end, 10);
+            if (end == p) {
+                break;
+            }
+            p = end;
+            n++;
+        }
+        if (n == G_N_ELEMENTS(v)) {
+            st.video_window = v[0];
+            st.video_all = v[1];
+            st.jpeg_frames = v[2];
+            st.jpeg_quality_sum = v[3];
+            for (int k = 0; k < DMSG_COUNT; k++) {
+                st.msgs[k] = v[4 + 2 * k];
+                st.msg_bytes[k] = v[5 + 2 * k];
+            }
+            for (int k = 0; k < IMGK_COUNT; k++) {
+                st.imgs[k] = v[4 + 2 * DMSG_COUNT + 2 * k];
+                st.img_bytes[k] = v[5 + 2 * DMSG_COUNT + 2 * k];
+            }
+            c->stats = st;
+        }
     } else if (g_str_has_prefix(line, "dump none ")) {
         ClientDump d = { 0 };
         int disc = 0;
@@ -717,6 +793,28 @@ bool bench_clients_converge(BenchClients *bc, QxlGuest *g, double timeout_s, Ben
     m[M_CLIENT_BYTES_PER_DRAWABLE] =
         m[M_DRAWABLES] > 0 ? m[M_CLIENT_DISPLAY_BYTES] / m[M_DRAWABLES] : 0;
     m[M_CLIENT_MISMATCH_PX] = mismatch;
+    double vwin = 0, jf = 0, jq = 0;
+    for (unsigned i = 0; i < bc->n; i++) {
+        const ClientStats *st = &bc->c[i].stats;
+        vwin += (double)st->video_window;
+        jf += (double)st->jpeg_frames;
+        jq += (double)st->jpeg_quality_sum;
+        for (int k = 0; k < DMSG_COUNT; k++) {
+            m[M_DMSG_FILL_N + 2 * k] += (double)st->msgs[k] / bc->n;
+            m[M_DMSG_FILL_B + 2 * k] += (double)st->msg_bytes[k] / bc->n;
+        }
+        for (int k = 0; k < IMGK_COUNT; k++) {
+            m[M_IMG_BITMAP_N + 2 * k] += (double)st->imgs[k] / bc->n;
+            m[M_IMG_BITMAP_B + 2 * k] += (double)st->img_bytes[k] / bc->n;
+        }
+    }
+    m[M_CLIENT_VIDEO_UPDATES] = vwin / bc->n;
+    m[M_CLIENT_VIDEO_FPS] = m[M_WALL_S] > 0 ? m[M_CLIENT_VIDEO_UPDATES] / m[M_WALL_S] : 0;
+    m[M_CLIENT_BYTES_PER_FRAME] =
+        m[M_VIDEO_FRAMES] > 0 ? m[M_CLIENT_DISPLAY_BYTES] / m[M_VIDEO_FRAMES] : 0;
+    m[M_STREAM_BYTES_PER_FRAME] = m[M_DMSG_STREAM_DATA_N] > 0
+                                      ? m[M_DMSG_STREAM_DATA_B] / m[M_DMSG_STREAM_DATA_N] : 0;
+    m[M_STREAM_JPEG_QUALITY] = jf > 0 ? jq / jf : 0;
     m[M_CLIENT_CONVERGE_S] = converge_s;
     m[M_CLIENT_DISCONNECTS] = disc;
     return ok;

@@ -60,6 +60,23 @@ static bool run_child(const BenchConfig *cfg, const char *lib, double limit_s,
     if (cfg->smoke) {
         g_ptr_array_add(args, (char *)"--smoke");
     }
+    g_autofree char *streaming = NULL, *fps = NULL, *vsize = NULL;
+    if (cfg->streaming) {
+        streaming = g_strdup(bench_streaming_name(cfg->streaming));
+        g_ptr_array_add(args, (char *)"--streaming");
+        g_ptr_array_add(args, streaming);
+    }
+    if (cfg->video_fps > 0) {
+        fps = g_strdup_printf("%g", cfg->video_fps);
+        g_ptr_array_add(args, (char *)"--video-fps");
+        g_ptr_array_add(args, fps);
+    }
+    vsize = g_strdup_printf("%ux%u", cfg->video_w, cfg->video_h);
+    g_ptr_array_add(args, (char *)"--video-size");
+    g_ptr_array_add(args, vsize);
+    if (cfg->count_messages) {
+        g_ptr_array_add(args, (char *)"--count-messages");
+    }
     g_ptr_array_add(args, NULL);
     char **argv = (char **)args->pdata;
 
@@ -198,6 +215,9 @@ int bench_compare(const BenchConfig *cfg)
     printf("  %-34s %14s %14s %8s\n", "metric", "A", "B", "B/A");
     for (int k = 0; k < M_COUNT; k++) {
         ratio[k] = med[0][k] != 0 ? med[1][k] / med[0][k] : 0;
+        if (!bench_metric_shown(k, med[0][k] || med[1][k])) {
+            continue;
+        }
         printf("  %-34s %14.6g %14.6g %8.3f\n", bench_metrics[k].label, med[0][k], med[1][k],
                ratio[k]);
     }

@@ -33,6 +33,11 @@ static void usage(FILE *f)
         "  --client-delay MS   each client sleeps MS per display update (slow client)\n"
         "  --client-stall SEC  each client stops reading for SEC at the window start\n"
         "  --image-compression off|auto_glz|auto_lz|quic|glz|lz|lz4   (default: library's)\n"
+        "  --streaming all|filter|off   spice_server_set_streaming_video (default: off with\n"
+        "                      clients, the library's own without)\n"
+        "  --video-fps N       video workload frame rate (default 25..60 from the seed)\n"
+        "  --video-size WxH    video rectangle, centred (default 320x240)\n"
+        "  --count-messages    clients connect through a proxy counting display messages\n"
         "  --max-call-ms MS    fail when any embedder call into the server took longer\n"
         "  --client-helper PATH  the bench-client binary (default %s)\n"
         "  --progress / --no-progress   progress lines on stderr (default: on long runs)\n"
@@ -62,6 +67,8 @@ int main(int argc, char **argv)
         .width = 1024,
         .height = 768,
         .client_helper = BENCH_CLIENT_HELPER,
+        .video_w = 320,
+        .video_h = 240,
     };
     int progress = -1;
     bool quiet = false;
@@ -83,6 +90,8 @@ int main(int argc, char **argv)
             progress = 0;
         } else if (!strcmp(a, "--quiet")) {
             quiet = true;
+        } else if (!strcmp(a, "--count-messages")) {
+            cfg.count_messages = true;
         } else if (!v) {
             ok = false;
         } else {
@@ -118,6 +127,15 @@ int main(int argc, char **argv)
             } else if (!strcmp(a, "--image-compression")) {
                 cfg.image_compression = bench_image_compression_parse(v);
                 ok = cfg.image_compression != 0;
+            } else if (!strcmp(a, "--streaming")) {
+                cfg.streaming = bench_streaming_parse(v);
+                ok = cfg.streaming != 0;
+            } else if (!strcmp(a, "--video-fps")) {
+                ok = parse_double(v, &cfg.video_fps) && cfg.video_fps >= 1 &&
+                     cfg.video_fps <= 240;
+            } else if (!strcmp(a, "--video-size")) {
+                ok = sscanf(v, "%ux%u", &cfg.video_w, &cfg.video_h) == 2 && cfg.video_w >= 16 &&
+                     cfg.video_h >= 16 && cfg.video_w <= 2048 && cfg.video_h <= 2048;
             } else if (!strcmp(a, "--max-call-ms")) {
                 ok = parse_double(v, &cfg.max_call_ms);
             } else if (!strcmp(a, "--client-helper")) {
@@ -136,6 +154,10 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if (cfg.count_messages && !cfg.clients) {
+        fprintf(stderr, "spice-bench: --count-messages needs --clients\n");
+        return 2;
     }
     if ((cfg.client_delay_ms > 0 || cfg.client_stall_s > 0) && !cfg.clients) {
         fprintf(stderr, "spice-bench: --client-delay/--client-stall need --clients\n");

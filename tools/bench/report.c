@@ -53,8 +53,29 @@ const MetricInfo bench_metrics[M_COUNT] = {
     [M_IO_CALL_MAX_US] = { "io_call_max_us", "longest IO call into server (us)", 0 },
     [M_LOOP_CB_MAX_US] = { "loop_cb_max_us", "longest main-loop callback (us)", 0 },
     [M_EMBEDDER_CALL_MAX_US] = { "embedder_call_max_us", "longest embedder call (us)", 0 },
+    [M_VIDEO_FRAMES] = { "video_frames", "video frames drawn", 0 },
+    [M_CPU_PER_FRAME_US] = { "cpu_per_frame_us", "server CPU per video frame (us)", 1 },
+    [M_CLIENT_VIDEO_UPDATES] = { "client_video_updates", "client: updates in video rect", 0 },
+    [M_CLIENT_VIDEO_FPS] = { "client_video_fps", "client: video rect updates / s", 1 },
+    [M_CLIENT_BYTES_PER_FRAME] = { "client_bytes_per_frame", "client: display bytes / frame", 0 },
+    [M_STREAM_BYTES_PER_FRAME] = { "stream_bytes_per_frame", "client: stream bytes / frame", 0 },
+    [M_STREAM_JPEG_QUALITY] = { "stream_jpeg_quality", "client: stream JPEG quality", 1 },
+#define BENCH_DMSG_INFO(E, k) \
+    [M_DMSG_##E##_N] = { "msg_" #k "_n", "client: msgs " #k, 0 }, \
+    [M_DMSG_##E##_B] = { "msg_" #k "_bytes", "client: msg bytes " #k, 0 },
+#define BENCH_IMG_INFO(E, k) \
+    [M_IMG_##E##_N] = { "img_" #k "_n", "client: images " #k, 0 }, \
+    [M_IMG_##E##_B] = { "img_" #k "_bytes", "client: image bytes " #k, 0 },
+    BENCH_DMSG_KINDS(BENCH_DMSG_INFO)
+    BENCH_IMG_KINDS(BENCH_IMG_INFO)
     [M_FAILED] = { "failed", "failed", 0 },
 };
+
+bool bench_metric_shown(int metric, bool nonzero)
+{
+    /* The per-kind message counts are many and mostly zero. */
+    return nonzero || metric < M_DMSG_FILL_N || metric >= M_FAILED;
+}
 
 void latency_init(LatencySet *l)
 {
@@ -150,7 +171,7 @@ void bench_print_table(FILE *out, const BenchConfig *cfg, const BenchResult *res
     fprintf(out, "spice-bench  lib=%s\n  workloads=%s seed=%" G_GUINT64_FORMAT "%s\n",
             cfg->lib, wl, cfg->seed, cfg->smoke ? " (smoke)" : "");
     for (int i = 0; i < M_COUNT; i++) {
-        if (i == M_FAILED) {
+        if (i == M_FAILED || !bench_metric_shown(i, res->m[i] != 0)) {
             continue;
         }
         fprintf(out, "  %-34s %.*f\n", bench_metrics[i].label, bench_metrics[i].prec, res->m[i]);

@@ -313,6 +313,7 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
         }
     }
     bench = bench_workloads_new(guest, emu, cfg->seed, &sync_lat, &async_lat);
+    bench_workloads_set_video(bench, cfg->video_fps, cfg->video_w, cfg->video_h);
 
     /* The measured window: workloads only, not setup and teardown. */
     qxl_emu_get_stats(emu, &s0);
@@ -356,6 +357,9 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
     double *m = res->m;
     m[M_WALL_S] = wall;
     m[M_DRAWABLES] = (double)(s1.draw_fetched - s0.draw_fetched);
+    m[M_VIDEO_FRAMES] = (double)bench_workloads_video_frames(bench);
+    m[M_CPU_PER_FRAME_US] =
+        m[M_VIDEO_FRAMES] > 0 ? MAX(server_cpu, 0) * 1e6 / m[M_VIDEO_FRAMES] : 0;
     if (clients && ran) {
         /* The server's final picture, then the clients' (they may still be
          * catching up: bounded retries). */

@@ -26,6 +26,7 @@ struct Bench {
     uint64_t drawables_at_readback;
     /* video */
     double fps;
+    uint32_t video_w, video_h;
     uint32_t frame;
     int64_t video_due;          /* us, monotonic */
     /* cursor */
@@ -95,7 +96,31 @@ Bench *bench_workloads_new(QxlGuest *guest, QxlEmu *emu, uint64_t seed,
     b->async_lat = async_lat;
     b->next_image_unique = 1000;
     b->fps = 25 + g_rand_int_range(b->rng, 0, 36);
+    b->video_w = 320;
+    b->video_h = 240;
     return b;
+}
+
+void bench_workloads_set_video(Bench *b, double fps, uint32_t w, uint32_t h)
+{
+    if (fps > 0) {
+        b->fps = fps;
+    }
+    b->video_w = w;
+    b->video_h = h;
+}
+
+uint64_t bench_workloads_video_frames(const Bench *b)
+{
+    return b->frame;
+}
+
+void bench_video_rect(uint32_t W, uint32_t H, uint32_t vw, uint32_t vh, QXLRect *out)
+{
+    vw = MIN(vw, W);
+    vh = MIN(vh, H);
+    int32_t x = (int32_t)(W - vw) / 2, y = (int32_t)(H - vh) / 2;
+    *out = (QXLRect){ .top = y, .left = x, .bottom = y + (int32_t)vh, .right = x + (int32_t)vw };
 }
 
 void bench_workloads_free(Bench *b)
@@ -211,14 +236,14 @@ static bool step_images(Bench *b)
 
 static bool step_video(Bench *b)
 {
-    uint32_t vw = MIN(320u, W(b)), vh = MIN(240u, H(b));
+    QXLRect dst;
+    bench_video_rect(W(b), H(b), b->video_w, b->video_h, &dst);
     QxlBitmapSpec spec = {
-        .format = SPICE_BITMAP_FMT_32BIT, .width = vw, .height = vh, .top_down = true,
+        .format = SPICE_BITMAP_FMT_32BIT, .width = (uint32_t)(dst.right - dst.left),
+        .height = (uint32_t)(dst.bottom - dst.top), .top_down = true,
         .chunks = 1, .image_id = (b->next_image_unique++ << 32) | QXL_IMAGE_GROUP_DRIVER,
         .seed = b->frame++,
     };
-    int32_t x = (int32_t)(W(b) - vw) / 2, y = (int32_t)(H(b) - vh) / 2;
-    QXLRect dst = { .top = y, .left = x, .bottom = y + (int32_t)vh, .right = x + (int32_t)vw };
 
     return qxl_guest_copy_bitmap(b->g, 0, &dst, &spec);
 }
