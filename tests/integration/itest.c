@@ -15,24 +15,6 @@
 #include <openssl/x509.h>
 #include <spice/protocol.h>
 
-gboolean it_wait_timeout_cb(gpointer data)
-{
-    *(bool *)data = true;
-    return G_SOURCE_REMOVE;
-}
-
-int it_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(sa);
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
-    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sa, &len), ==, 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 /* ---- logs ---- */
 
 static GPtrArray *captured;
@@ -104,6 +86,16 @@ void it_log_clear(void)
     }
 }
 
+SpiceServer *it_server_new(int port)
+{
+    SpiceServer *s = spice_server_new();
+    g_assert_nonnull(s);
+    spice_server_set_addr(s, "127.0.0.1", 0);
+    spice_server_set_port(s, port);
+    spice_server_set_noauth(s);
+    return s;
+}
+
 int it_num_clients(SpiceServer *s)
 {
     G_GNUC_BEGIN_IGNORE_DEPRECATIONS
@@ -133,7 +125,11 @@ static void channel_new_cb(SpiceSession *s, SpiceChannel *ch, gpointer data)
     if (SPICE_IS_MAIN_CHANNEL(ch)) {
         c->main = SPICE_MAIN_CHANNEL(ch);
         g_signal_connect(ch, "channel-event", G_CALLBACK(main_event_cb), c);
-    } else if (SPICE_IS_INPUTS_CHANNEL(ch) && c->connect_inputs) {
+        return;
+    }
+    c->channels_seen++;
+    c->inputs_seen |= SPICE_IS_INPUTS_CHANNEL(ch);
+    if (SPICE_IS_INPUTS_CHANNEL(ch) && c->connect_inputs) {
         c->inputs = SPICE_INPUTS_CHANNEL(ch);
         g_signal_connect(ch, "channel-event", G_CALLBACK(inputs_event_cb), c);
         spice_channel_connect(ch);
@@ -166,11 +162,23 @@ void it_client_start(ItClient *c)
     g_assert_true(spice_session_connect(c->session));
 }
 
+void it_client_connect(ItClient *c, int port, const char *password)
+{
+    char portstr[16];
+    g_snprintf(portstr, sizeof(portstr), "%d", port);
+    it_client_init(c);
+    g_object_set(c->session, "host", "127.0.0.1", "port", portstr, NULL);
+    if (password) {
+        g_object_set(c->session, "password", password, NULL);
+    }
+    it_client_start(c);
+}
+
 void it_client_free(ItClient *c)
 {
     spice_session_disconnect(c->session);
     /* channels are torn down from idle callbacks */
-    IT_WAIT_FOR(c->main == NULL && c->inputs == NULL, IT_WAIT_MS);
+    WAIT_FOR(c->main == NULL && c->inputs == NULL, IT_WAIT_MS);
     g_signal_handlers_disconnect_by_data(c->session, c);
     g_object_unref(c->session);
     c->session = NULL;
@@ -188,7 +196,7 @@ static bool wait_fd(int fd, GIOCondition cond, int ms)
 {
     bool ready = false;
     guint src = g_unix_fd_add(fd, cond | G_IO_HUP | G_IO_ERR, fd_ready_cb, &ready);
-    IT_WAIT_FOR(ready, ms);
+    WAIT_FOR(ready, ms);
     if (!ready) {
         g_source_remove(src);
     }
@@ -418,6 +426,7 @@ bool it_raw_main(ItRaw *r, int port)
 
 GByteArray *it_scans;
 GArray *it_mouse_events;
+uint8_t it_guest_leds;
 
 static void kbd_push_scan(SpiceKbdInstance *sin, uint8_t frag)
 {
@@ -426,7 +435,7 @@ static void kbd_push_scan(SpiceKbdInstance *sin, uint8_t frag)
 
 static uint8_t kbd_get_leds(SpiceKbdInstance *sin)
 {
-    return 0;
+    return it_guest_leds;
 }
 
 static const SpiceKbdInterface kbd_iface = {
@@ -436,16 +445,20 @@ static const SpiceKbdInterface kbd_iface = {
     .get_leds = kbd_get_leds,
 };
 
+static void record(char kind, int dx, int dy, int dz, uint32_t buttons)
+{
+    ItMouseEvent e = { kind, dx, dy, dz, buttons };
+    g_array_append_val(it_mouse_events, e);
+}
+
 static void mouse_motion(SpiceMouseInstance *sin, int dx, int dy, int dz, uint32_t buttons)
 {
-    ItMouseEvent e = { 'm', dx, dy, dz, buttons };
-    g_array_append_val(it_mouse_events, e);
+    record('m', dx, dy, dz, buttons);
 }
 
 static void mouse_buttons(SpiceMouseInstance *sin, uint32_t buttons)
 {
-    ItMouseEvent e = { 'b', 0, 0, 0, buttons };
-    g_array_append_val(it_mouse_events, e);
+    record('b', 0, 0, 0, buttons);
 }
 
 static const SpiceMouseInterface mouse_iface = {
@@ -455,8 +468,37 @@ static const SpiceMouseInterface mouse_iface = {
     .buttons = mouse_buttons,
 };
 
+static void tablet_set_logical_size(SpiceTabletInstance *sin, int w, int h)
+{
+}
+
+static void tablet_position(SpiceTabletInstance *sin, int x, int y, uint32_t buttons)
+{
+    record('p', x, y, 0, buttons);
+}
+
+static void tablet_wheel(SpiceTabletInstance *sin, int motion, uint32_t buttons)
+{
+    record('w', motion, 0, 0, buttons);
+}
+
+static void tablet_buttons(SpiceTabletInstance *sin, uint32_t buttons)
+{
+    record('t', 0, 0, 0, buttons);
+}
+
+static const SpiceTabletInterface tablet_iface = {
+    .base = { SPICE_INTERFACE_TABLET, "it tablet", SPICE_INTERFACE_TABLET_MAJOR,
+              SPICE_INTERFACE_TABLET_MINOR },
+    .set_logical_size = tablet_set_logical_size,
+    .position = tablet_position,
+    .wheel = tablet_wheel,
+    .buttons = tablet_buttons,
+};
+
 SpiceKbdInstance it_kbd = { .base.sif = &kbd_iface.base };
 SpiceMouseInstance it_mouse = { .base.sif = &mouse_iface.base };
+SpiceTabletInstance it_tablet = { .base.sif = &tablet_iface.base };
 
 void it_inputs_add(SpiceServer *s)
 {
@@ -466,6 +508,7 @@ void it_inputs_add(SpiceServer *s)
     }
     g_byte_array_set_size(it_scans, 0);
     g_array_set_size(it_mouse_events, 0);
+    it_guest_leds = 0;
     g_assert_cmpint(spice_server_add_interface(s, &it_kbd.base), ==, 0);
     g_assert_cmpint(spice_server_add_interface(s, &it_mouse.base), ==, 0);
 }

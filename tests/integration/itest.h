@@ -1,6 +1,6 @@
 /* Shared helpers of the integration tests: bounded waits on the default
- * GMainContext, log capture of the server's "Spice" domain, a
- * spice-client-glib session wrapper and a raw SPICE client that speaks the
+ * GMainContext (loop-util.h: WAIT_FOR, loop_free_port), log capture of the
+ * server's "Spice" domain, a spice-client-glib session wrapper and a raw SPICE client that speaks the
  * link handshake (RSA-OAEP ticket) and mini-header messages itself.
  *
  * Threading: everything runs on the test's one thread, which also runs the
@@ -15,27 +15,10 @@
 #include <spice-client.h>
 #include <spice.h>
 
+#include "loop-util.h"
+
 /* Bound on any single wait. */
 #define IT_WAIT_MS 10000
-
-gboolean it_wait_timeout_cb(gpointer data);
-
-/* Iterates the default context until cond holds or ms pass; evaluates to
- * cond. */
-#define IT_WAIT_FOR(cond, ms) ({                                          \
-        bool timed_out_ = false;                                          \
-        guint id_ = g_timeout_add((ms), it_wait_timeout_cb, &timed_out_); \
-        while (!(cond) && !timed_out_) {                                  \
-            g_main_context_iteration(NULL, TRUE);                         \
-        }                                                                 \
-        if (!timed_out_) {                                                \
-            g_source_remove(id_);                                         \
-        }                                                                 \
-        (cond);                                                           \
-    })
-
-/* A loopback TCP port that was free a moment ago. */
-int it_free_port(void);
 
 /* Installs the "Spice" log capture (each message is kept; warnings are
  * printed too) and a GTest fatal handler that tolerates "client bug:" and
@@ -46,6 +29,10 @@ void it_log_setup(void);
  * (NULL-terminated list). */
 guint it_log_count(const char *first, ...) G_GNUC_NULL_TERMINATED;
 void it_log_clear(void);
+
+/* A server on 127.0.0.1:port without authentication, not initialised yet
+ * (set more options, then spice_server_init). Caller owns it. */
+SpiceServer *it_server_new(int port);
 
 /* The deprecated getter is the only public way to count sessions. */
 int it_num_clients(SpiceServer *s);
@@ -60,12 +47,17 @@ typedef struct ItClient {
     int inputs_event;
     int inputs_opened;               /* times inputs reached OPENED */
     bool connect_inputs;             /* connect inputs when listed */
+    bool inputs_seen;                /* the channels list named inputs */
+    int channels_seen;               /* channels listed besides main */
 } ItClient;
 
 /* Prepares a session (not connected); set properties on c->session, then
  * call it_client_start(). */
 void it_client_init(ItClient *c);
 void it_client_start(ItClient *c);
+/* it_client_init, then host 127.0.0.1, port and (if not NULL) password,
+ * then it_client_start. */
+void it_client_connect(ItClient *c, int port, const char *password);
 /* Disconnects, waits for the channels to go, frees the session. */
 void it_client_free(ItClient *c);
 
@@ -101,17 +93,21 @@ bool it_raw_main(ItRaw *r, int port);
 /* ---- input instances that record what arrives ---- */
 
 extern GByteArray *it_scans;         /* push_scan_freg bytes; created on demand */
-extern GArray *it_mouse_events;      /* ItMouseEvent */
+extern GArray *it_mouse_events;      /* ItMouseEvent, mouse and tablet */
+extern uint8_t it_guest_leds;        /* what it_kbd's get_leds answers */
 extern SpiceKbdInstance it_kbd;
 extern SpiceMouseInstance it_mouse;
+extern SpiceTabletInstance it_tablet;  /* not added by it_inputs_add */
 
 typedef struct ItMouseEvent {
-    char kind;                       /* 'm' motion, 'b' buttons */
+    char kind;                       /* 'm' motion, 'b' buttons, 'p' tablet position
+                                      * (x, y in dx, dy), 'w' tablet wheel (motion in
+                                      * dx), 't' tablet buttons */
     int dx, dy, dz;
     uint32_t buttons;
 } ItMouseEvent;
 
-/* Adds it_kbd and it_mouse to s (clearing the records); remove with
- * it_inputs_remove() before spice_server_destroy. */
+/* Adds it_kbd and it_mouse to s (clearing the records and it_guest_leds);
+ * remove with it_inputs_remove() before spice_server_destroy. */
 void it_inputs_add(SpiceServer *s);
 void it_inputs_remove(void);

@@ -223,33 +223,26 @@ static void fixture_start(Fixture *f, bool agent_first)
     dev_reset();
     memset(f, 0, sizeof(*f));
     f->grabs = g_array_new(FALSE, FALSE, sizeof(guint32));
-    int port = it_free_port();
-    f->s = spice_server_new();
-    spice_server_set_addr(f->s, "127.0.0.1", 0);
-    spice_server_set_port(f->s, port);
-    spice_server_set_noauth(f->s);
+    int port = loop_free_port();
+    f->s = it_server_new(port);
     spice_server_set_agent_mouse(f->s, 1);
     g_assert_cmpint(spice_server_init(f->s, core), ==, 0);
     it_inputs_add(f->s);
     if (agent_first) {
         g_assert_cmpint(spice_server_add_interface(f->s, &vdagent_sin.base), ==, 0);
     }
-    char portstr[16];
-    g_snprintf(portstr, sizeof(portstr), "%d", port);
-    it_client_init(&f->c);
-    g_object_set(f->c.session, "host", "127.0.0.1", "port", portstr, NULL);
-    it_client_start(&f->c);
-    g_assert_true(IT_WAIT_FOR(f->c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    it_client_connect(&f->c, port, NULL);
+    g_assert_true(WAIT_FOR(f->c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
     g_signal_connect(f->c.main, "main-clipboard-selection-grab", G_CALLBACK(grab_cb), f);
     if (!agent_first) {
         g_assert_false(agent_connected(f));
         g_assert_cmpint(spice_server_add_interface(f->s, &vdagent_sin.base), ==, 0);
     }
-    g_assert_true(IT_WAIT_FOR(agent_connected(f), IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(agent_connected(f), IT_WAIT_MS));
     g_assert_cmpint(dev_state, ==, 1);
     /* spice-gtk announces its caps (asking for ours) once the agent is up */
-    g_assert_true(IT_WAIT_FOR(dev_count(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES) >= 1,
-                              IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(dev_count(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES) >= 1,
+                           IT_WAIT_MS));
     AgentMsg *ann = dev_nth(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES, 0);
     g_assert_cmpuint(ann->data->len, >=, sizeof(VDAgentAnnounceCapabilities) + 4);
     VDAgentAnnounceCapabilities caps;
@@ -263,13 +256,13 @@ static void fixture_stop(Fixture *f, bool agent_attached)
         guint before = dev_count(VDP_SERVER_PORT, VD_AGENT_CLIENT_DISCONNECTED);
         it_client_free(&f->c);
         /* the device hears that the client went */
-        g_assert_true(IT_WAIT_FOR(dev_count(VDP_SERVER_PORT, VD_AGENT_CLIENT_DISCONNECTED) >
-                                  before, IT_WAIT_MS));
+        g_assert_true(WAIT_FOR(dev_count(VDP_SERVER_PORT, VD_AGENT_CLIENT_DISCONNECTED) >
+                               before, IT_WAIT_MS));
         g_assert_cmpint(spice_server_remove_interface(&vdagent_sin.base), ==, 0);
     } else {
         it_client_free(&f->c);
     }
-    g_assert_true(IT_WAIT_FOR(it_num_clients(f->s) == 0, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_num_clients(f->s) == 0, IT_WAIT_MS));
     it_inputs_remove();
     spice_server_destroy(f->s);
     g_assert_cmpuint(embedder_core_live_count(core), ==, 0);
@@ -288,7 +281,7 @@ static void announce_device_caps(Fixture *f)
     caps->request = 0;
     memcpy(buf + sizeof(*caps), &word, 4);
     dev_send(VD_AGENT_ANNOUNCE_CAPABILITIES, buf, sizeof(buf));
-    g_assert_true(IT_WAIT_FOR((uint32_t)agent_caps0(f) == word, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR((uint32_t)agent_caps0(f) == word, IT_WAIT_MS));
 }
 
 /* Runs every source that is ready now, a bounded number of times: lets
@@ -310,7 +303,7 @@ static void test_route(void)
     uint32_t t = VD_AGENT_CLIPBOARD_UTF8_TEXT;
     memcpy(grab + 4, &t, 4);
     dev_send(VD_AGENT_CLIPBOARD_GRAB, grab, sizeof(grab));
-    g_assert_true(IT_WAIT_FOR(f.grabs->len == 1, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(f.grabs->len == 1, IT_WAIT_MS));
     g_assert_cmpuint(f.grab_selection, ==, VD_AGENT_CLIPBOARD_SELECTION_PRIMARY);
     g_assert_cmpuint(g_array_index(f.grabs, guint32, 0), ==, VD_AGENT_CLIPBOARD_UTF8_TEXT);
     for (uint32_t i = 0; i < BURST; i++) {
@@ -318,7 +311,7 @@ static void test_route(void)
         memcpy(grab + 4, &ti, 4);
         dev_send(VD_AGENT_CLIPBOARD_GRAB, grab, sizeof(grab));
     }
-    g_assert_true(IT_WAIT_FOR(f.grabs->len == 1 + BURST, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(f.grabs->len == 1 + BURST, IT_WAIT_MS));
     for (uint32_t i = 0; i < BURST; i++) {
         g_assert_cmpuint(g_array_index(f.grabs, guint32, 1 + i), ==, 1000 + i);
     }
@@ -339,8 +332,8 @@ static void test_route(void)
     g_assert_cmpint(f.c.main_event, ==, SPICE_CHANNEL_OPENED);
     dev_blocked = false;
     spice_server_char_device_wakeup(&vdagent_sin);
-    g_assert_true(IT_WAIT_FOR(dev_count(VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB) ==
-                              before + BURST, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(dev_count(VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB) ==
+                           before + BURST, IT_WAIT_MS));
     for (uint32_t i = 0; i < BURST; i++) {
         AgentMsg *m = dev_nth(VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB, before + i);
         g_assert_cmpuint(m->data->len, ==, 8);
@@ -358,12 +351,12 @@ static void test_mouse(void)
     fixture_start(&f, false);
     announce_device_caps(&f);
     /* agent mouse + agent: spice-gtk asks for client mode and gets it */
-    g_assert_true(IT_WAIT_FOR(mouse_mode(&f) == SPICE_MOUSE_MODE_CLIENT, IT_WAIT_MS));
-    g_assert_true(IT_WAIT_FOR(f.c.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(mouse_mode(&f) == SPICE_MOUSE_MODE_CLIENT, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(f.c.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
 
     spice_inputs_channel_position(f.c.inputs, 300, 400, 0, 0);
-    g_assert_true(IT_WAIT_FOR(dev_count(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) >= 1,
-                              IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(dev_count(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) >= 1,
+                           IT_WAIT_MS));
     AgentMsg *m = dev_nth(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE, 0);
     VDAgentMouseState ms;
     g_assert_cmpuint(m->data->len, ==, sizeof(ms));
@@ -375,8 +368,8 @@ static void test_mouse(void)
 
     spice_inputs_channel_button_press(f.c.inputs, SPICE_MOUSE_BUTTON_LEFT,
                                       SPICE_MOUSE_BUTTON_MASK_LEFT);
-    g_assert_true(IT_WAIT_FOR(dev_count(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) >= 2,
-                              IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(dev_count(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) >= 2,
+                           IT_WAIT_MS));
     m = dev_nth(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE,
                 dev_count(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) - 1);
     memcpy(&ms, m->data->data, sizeof(ms));
@@ -391,21 +384,21 @@ static void test_removal(void)
 {
     Fixture f;
     fixture_start(&f, true);
-    g_assert_true(IT_WAIT_FOR(mouse_mode(&f) == SPICE_MOUSE_MODE_CLIENT, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(mouse_mode(&f) == SPICE_MOUSE_MODE_CLIENT, IT_WAIT_MS));
 
     g_assert_cmpint(spice_server_remove_interface(&vdagent_sin.base), ==, 0);
-    g_assert_true(IT_WAIT_FOR(!agent_connected(&f), IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(!agent_connected(&f), IT_WAIT_MS));
     /* no agent, no tablet: back to server mode */
-    g_assert_true(IT_WAIT_FOR(mouse_mode(&f) == SPICE_MOUSE_MODE_SERVER, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(mouse_mode(&f) == SPICE_MOUSE_MODE_SERVER, IT_WAIT_MS));
 
     /* and back: AGENT_CONNECTED_TOKENS, a fresh announce from the client */
     guint announces = dev_count(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES);
     dev_state = -1;
     g_assert_cmpint(spice_server_add_interface(f.s, &vdagent_sin.base), ==, 0);
-    g_assert_true(IT_WAIT_FOR(agent_connected(&f), IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(agent_connected(&f), IT_WAIT_MS));
     g_assert_cmpint(dev_state, ==, 1);
-    g_assert_true(IT_WAIT_FOR(dev_count(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES) >
-                              announces, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(dev_count(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES) >
+                           announces, IT_WAIT_MS));
     fixture_stop(&f, true);
 }
 

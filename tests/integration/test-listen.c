@@ -77,14 +77,14 @@ static void client_roundtrip(SpiceServer *s, const char *host, int port, const c
         g_object_set(c.session, "host", host, "port", portstr, NULL);
     }
     it_client_start(&c);
-    g_assert_true(IT_WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
-    g_assert_true(IT_WAIT_FOR(c.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(c.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
     guint before = it_scans->len;
     spice_inputs_channel_key_press(c.inputs, 0x10);
-    g_assert_true(IT_WAIT_FOR(it_scans->len > before, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_scans->len > before, IT_WAIT_MS));
     g_assert_cmpuint(it_scans->data[before], ==, 0x10);
     it_client_free(&c);
-    g_assert_true(IT_WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
 }
 
 static SpiceServer *server_new(void)
@@ -111,7 +111,7 @@ static void server_free(SpiceServer *s)
 static void test_ipv4_only(void)
 {
     SpiceServer *s = server_new();
-    int port = it_free_port();
+    int port = loop_free_port();
     spice_server_set_addr(s, "localhost", SPICE_ADDR_FLAG_IPV4_ONLY);
     spice_server_set_port(s, port);
     server_init(s);
@@ -130,7 +130,7 @@ static void test_ipv6_only(void)
         return;
     }
     SpiceServer *s = server_new();
-    int port = it_free_port();
+    int port = loop_free_port();
     spice_server_set_addr(s, "::1", SPICE_ADDR_FLAG_IPV6_ONLY);
     spice_server_set_port(s, port);
     server_init(s);

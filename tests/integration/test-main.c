@@ -21,15 +21,6 @@
 
 static SpiceCoreInterface *core;
 
-static SpiceServer *server_new(int port)
-{
-    SpiceServer *s = spice_server_new();
-    spice_server_set_addr(s, "127.0.0.1", 0);
-    spice_server_set_port(s, port);
-    spice_server_set_noauth(s);
-    return s;
-}
-
 static void server_free(SpiceServer *s)
 {
     spice_server_destroy(s);
@@ -39,23 +30,19 @@ static void server_free(SpiceServer *s)
 static void test_ping_spice_gtk(void)
 {
     it_log_setup();
-    int port = it_free_port();
-    SpiceServer *s = server_new(port);
+    int port = loop_free_port();
+    SpiceServer *s = it_server_new(port);
     g_assert_cmpint(spice_server_init(s, core), ==, 0);
 
     ItClient c;
-    char portstr[16];
-    g_snprintf(portstr, sizeof(portstr), "%d", port);
-    it_client_init(&c);
-    g_object_set(c.session, "host", "127.0.0.1", "port", portstr, NULL);
-    it_client_start(&c);
-    g_assert_true(IT_WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    it_client_connect(&c, port, NULL);
+    g_assert_true(WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
     /* spice-gtk echoes the PING; the server logs the measured trip */
-    g_assert_true(IT_WAIT_FOR(it_log_count("main: session", "round trip", NULL) >= 1,
-                              IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_log_count("main: session", "round trip", NULL) >= 1,
+                           IT_WAIT_MS));
     g_assert_cmpuint(it_log_count("not awaited", NULL), ==, 0);
     it_client_free(&c);
-    g_assert_true(IT_WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
     server_free(s);
 }
 
@@ -67,8 +54,8 @@ static uint32_t le32(const uint8_t *p)
 static void test_ping_periodic(void)
 {
     it_log_setup();
-    int port = it_free_port();
-    SpiceServer *s = server_new(port);
+    int port = loop_free_port();
+    SpiceServer *s = it_server_new(port);
     g_assert_cmpint(spice_server_init(s, core), ==, 0);
 
     ItRaw r;
@@ -79,7 +66,7 @@ static void test_ping_periodic(void)
     uint32_t first_id = le32(body->data);
     /* PONG echoes id + timestamp */
     g_assert_true(it_raw_send_msg(&r, SPICE_MSGC_PONG, body->data, 12));
-    g_assert_true(IT_WAIT_FOR(it_log_count("round trip", NULL) >= 1, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_log_count("round trip", NULL) >= 1, IT_WAIT_MS));
 
     int64_t start = g_get_monotonic_time();
     g_assert_true(it_raw_recv_type(&r, SPICE_MSG_PING, body, PING_INTERVAL_MS + 5000));
@@ -88,15 +75,15 @@ static void test_ping_periodic(void)
     /* periodic, not back to back */
     g_assert_cmpint(waited_ms, >=, PING_INTERVAL_MS / 2);
     g_assert_true(it_raw_send_msg(&r, SPICE_MSGC_PONG, body->data, 12));
-    g_assert_true(IT_WAIT_FOR(it_log_count("round trip", NULL) >= 2, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_log_count("round trip", NULL) >= 2, IT_WAIT_MS));
 
     /* a PONG nobody asked for is ignored, not fatal */
     g_assert_true(it_raw_send_msg(&r, SPICE_MSGC_PONG, body->data, 12));
-    g_assert_true(IT_WAIT_FOR(it_log_count("not awaited", NULL) >= 1, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_log_count("not awaited", NULL) >= 1, IT_WAIT_MS));
     g_assert_cmpint(it_num_clients(s), ==, 1);
 
     it_raw_close(&r);
-    g_assert_true(IT_WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
     g_byte_array_free(body, TRUE);
     server_free(s);
 }
@@ -104,8 +91,8 @@ static void test_ping_periodic(void)
 static void test_notify(void)
 {
     it_log_setup();
-    int port = it_free_port();
-    SpiceServer *s = server_new(port);
+    int port = loop_free_port();
+    SpiceServer *s = it_server_new(port);
     g_assert_cmpint(spice_server_init(s, core), ==, 0);
     it_inputs_add(s);
 
@@ -132,7 +119,7 @@ static void test_notify(void)
 
     it_raw_close(&in);
     it_raw_close(&m);
-    g_assert_true(IT_WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
     g_byte_array_free(body, TRUE);
     it_inputs_remove();
     server_free(s);
@@ -143,29 +130,25 @@ static void test_name_uuid(void)
     static const uint8_t uuid[16] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0,
                                       0x0f, 0xed, 0xcb, 0xa9, 0x87, 0x65, 0x43, 0x21 };
     it_log_setup();
-    int port = it_free_port();
-    SpiceServer *s = server_new(port);
+    int port = loop_free_port();
+    SpiceServer *s = it_server_new(port);
     spice_server_set_name(s, "gaps-test-vm");
     spice_server_set_uuid(s, uuid);
     g_assert_cmpint(spice_server_init(s, core), ==, 0);
 
     ItClient c;
-    char portstr[16];
-    g_snprintf(portstr, sizeof(portstr), "%d", port);
-    it_client_init(&c);
-    g_object_set(c.session, "host", "127.0.0.1", "port", portstr, NULL);
-    it_client_start(&c);
-    g_assert_true(IT_WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    it_client_connect(&c, port, NULL);
+    g_assert_true(WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
     char *name = NULL;
-    g_assert_true(IT_WAIT_FOR((g_free(name), g_object_get(c.session, "name", &name, NULL),
-                               name != NULL), IT_WAIT_MS));
+    g_assert_true(WAIT_FOR((g_free(name), g_object_get(c.session, "name", &name, NULL),
+                            name != NULL), IT_WAIT_MS));
     g_assert_cmpstr(name, ==, "gaps-test-vm");
     g_free(name);
     const uint8_t *got = NULL;
-    g_assert_true(IT_WAIT_FOR((g_object_get(c.session, "uuid", &got, NULL),
-                               got && memcmp(got, uuid, 16) == 0), IT_WAIT_MS));
+    g_assert_true(WAIT_FOR((g_object_get(c.session, "uuid", &got, NULL),
+                            got && memcmp(got, uuid, 16) == 0), IT_WAIT_MS));
     it_client_free(&c);
-    g_assert_true(IT_WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
     server_free(s);
 }
 

@@ -46,7 +46,7 @@ static void run_case(SpiceServer *s, int port, const BadCase *bc, uint32_t seed)
     g_test_message("case: %s", bc->name);
     int clients = it_num_clients(s);
     g_assert_true(it_raw_main(&m, port));
-    g_assert_true(IT_WAIT_FOR(it_num_clients(s) == clients + 1, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_num_clients(s) == clients + 1, IT_WAIT_MS));
     bad = &m;
     if (bc->channel == SPICE_CHANNEL_INPUTS) {
         g_assert_cmpint(it_raw_link(&in, port, m.connection_id, SPICE_CHANNEL_INPUTS, 0, "",
@@ -79,8 +79,8 @@ static void run_case(SpiceServer *s, int port, const BadCase *bc, uint32_t seed)
     }
     /* that connection goes, with a line about the client */
     g_assert_true(it_raw_wait_closed(bad, IT_WAIT_MS));
-    g_assert_true(IT_WAIT_FOR(it_log_count("client bug:", bc->log_hint, NULL) > bugs,
-                              IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_log_count("client bug:", bc->log_hint, NULL) > bugs,
+                           IT_WAIT_MS));
     if (bad == &in) {
         /* only the inputs connection: the session's main channel stays */
         g_assert_cmpint(it_num_clients(s), ==, clients + 1);
@@ -93,28 +93,21 @@ static void run_case(SpiceServer *s, int port, const BadCase *bc, uint32_t seed)
         it_raw_close(&in);
     }
     it_raw_close(&m);
-    g_assert_true(IT_WAIT_FOR(it_num_clients(s) == clients, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_num_clients(s) == clients, IT_WAIT_MS));
 }
 
 static void test_malformed(void)
 {
     it_log_setup();
-    int port = it_free_port();
-    char portstr[16];
-    SpiceServer *s = spice_server_new();
-    spice_server_set_addr(s, "127.0.0.1", 0);
-    spice_server_set_port(s, port);
-    spice_server_set_noauth(s);
+    int port = loop_free_port();
+    SpiceServer *s = it_server_new(port);
     g_assert_cmpint(spice_server_init(s, core), ==, 0);
     it_inputs_add(s);
 
     /* a well-behaved session that lives through all of it */
     ItClient good;
-    g_snprintf(portstr, sizeof(portstr), "%d", port);
-    it_client_init(&good);
-    g_object_set(good.session, "host", "127.0.0.1", "port", portstr, NULL);
-    it_client_start(&good);
-    g_assert_true(IT_WAIT_FOR(good.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    it_client_connect(&good, port, NULL);
+    g_assert_true(WAIT_FOR(good.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
 
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         run_case(s, port, &cases[i], 0x5eed0000u + i);
@@ -131,23 +124,21 @@ static void test_malformed(void)
     g_assert_cmpint(good.inputs_event, ==, SPICE_CHANNEL_OPENED);
     spice_inputs_channel_key_press(good.inputs, 0x1e);
     spice_inputs_channel_key_release(good.inputs, 0x1e);
-    g_assert_true(IT_WAIT_FOR(it_scans->len >= 2, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_scans->len >= 2, IT_WAIT_MS));
     g_assert_cmpuint(it_scans->data[0], ==, 0x1e);
     g_assert_cmpuint(it_scans->data[1], ==, 0x9e);
 
     /* and a new one links and works */
     ItClient next;
-    it_client_init(&next);
-    g_object_set(next.session, "host", "127.0.0.1", "port", portstr, NULL);
-    it_client_start(&next);
-    g_assert_true(IT_WAIT_FOR(next.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    it_client_connect(&next, port, NULL);
+    g_assert_true(WAIT_FOR(next.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
     spice_inputs_channel_key_press(next.inputs, 0x30);
-    g_assert_true(IT_WAIT_FOR(it_scans->len >= 3, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_scans->len >= 3, IT_WAIT_MS));
     g_assert_cmpuint(it_scans->data[2], ==, 0x30);
 
     it_client_free(&next);
     it_client_free(&good);
-    g_assert_true(IT_WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
     it_inputs_remove();
     spice_server_destroy(s);
     g_assert_cmpuint(embedder_core_live_count(core), ==, 0);

@@ -89,9 +89,9 @@ static void server_start(Setup *st, bool plain, const char *secure)
          *key = tmp_path("server-key.pem");
     it_log_setup();
     st->s = spice_server_new();
-    st->port = plain ? it_free_port() : -1;
+    st->port = plain ? loop_free_port() : -1;
     do {
-        st->tls_port = it_free_port();
+        st->tls_port = loop_free_port();
     } while (st->tls_port == st->port);
     spice_server_set_addr(st->s, "127.0.0.1", 0);
     if (plain) {
@@ -113,7 +113,7 @@ static void server_start(Setup *st, bool plain, const char *secure)
 
 static void server_stop(Setup *st)
 {
-    g_assert_true(IT_WAIT_FOR(it_num_clients(st->s) == 0, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(it_num_clients(st->s) == 0, IT_WAIT_MS));
     it_inputs_remove();
     spice_server_destroy(st->s);
     g_assert_cmpuint(embedder_core_live_count(core), ==, 0);
@@ -148,13 +148,13 @@ static void test_tls_main(void)
     ItClient c;
     server_start(&st, false, NULL);
     client_start(&c, &st, false, true);
-    g_assert_true(IT_WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
-    g_assert_true(IT_WAIT_FOR(c.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(c.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
     g_assert_cmpint(it_num_clients(st.s), ==, 1);
     /* keys travel over TLS too; no insecure-keyboard warning */
     spice_inputs_channel_key_press(c.inputs, 0x1e);
     const uint8_t want[] = { 0x1e };
-    g_assert_true(IT_WAIT_FOR(scans_have(want, 1), IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(scans_have(want, 1), IT_WAIT_MS));
     it_client_free(&c);
     server_stop(&st);
 }
@@ -165,14 +165,14 @@ static void test_channel_security(void)
     ItClient c;
     server_start(&st, true, "inputs");
     client_start(&c, &st, true, true);
-    g_assert_true(IT_WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
-    g_assert_true(IT_WAIT_FOR(c.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(c.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
     /* the plain attempt was refused with NEED_SECURED first */
     g_assert_cmpuint(it_log_count("client bug:", "requires TLS", NULL), >=, 1);
     spice_inputs_channel_key_press(c.inputs, 0x2c);
     spice_inputs_channel_key_release(c.inputs, 0x2c);
     const uint8_t want[] = { 0x2c, 0xac };
-    g_assert_true(IT_WAIT_FOR(scans_have(want, 2), IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(scans_have(want, 2), IT_WAIT_MS));
     it_client_free(&c);
     server_stop(&st);
 }
@@ -183,14 +183,14 @@ static void test_plain_refused(void)
     ItClient c;
     server_start(&st, true, "main");
     client_start(&c, &st, true, false);
-    g_assert_true(IT_WAIT_FOR(c.main_event >= SPICE_CHANNEL_ERROR_CONNECT, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(c.main_event >= SPICE_CHANNEL_ERROR_CONNECT, IT_WAIT_MS));
     g_assert_cmpuint(it_log_count("client bug:", "requires TLS", NULL), >=, 1);
     g_assert_cmpint(it_num_clients(st.s), ==, 0);
     it_client_free(&c);
 
     /* the same server takes the client that knows the TLS port */
     client_start(&c, &st, true, true);
-    g_assert_true(IT_WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
     it_client_free(&c);
     server_stop(&st);
 }

@@ -2,37 +2,15 @@
  * spice-client-glib: see display-harness.h. */
 #include "tests/integration/display/display-harness.h"
 
-#include <arpa/inet.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 Worker W;
 Client C;
 
 static SpiceCoreInterface *H_core;
 static SpiceServer *H_server;
-
-gboolean harness_wait_timeout_cb(gpointer data)
-{
-    *(bool *)data = true;
-    return G_SOURCE_REMOVE;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(sa);
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
-    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sa, &len), ==, 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
 
 /* ---- the fake worker ---- */
 
@@ -217,15 +195,21 @@ bool primary_matches(const SnapJob *snap)
 
 double primary_psnr(const SnapJob *snap)
 {
+    return primary_psnr_rect(snap, 0, 0, snap->w, snap->h);
+}
+
+double primary_psnr_rect(const SnapJob *snap, int x0, int y0, int w, int h)
+{
     SpiceDisplayPrimary p;
     if (!C.display || !spice_display_channel_get_primary(C.display, 0, &p) || !p.marked ||
         p.width != snap->w || p.height != snap->h) {
         return -1;
     }
+    g_assert_true(x0 >= 0 && y0 >= 0 && x0 + w <= p.width && y0 + h <= p.height);
     double se = 0;
-    for (int y = 0; y < p.height; y++) {
+    for (int y = y0; y < y0 + h; y++) {
         const uint32_t *row = (const uint32_t *)(void *)(p.data + (size_t)y * p.stride);
-        for (int x = 0; x < p.width; x++) {
+        for (int x = x0; x < x0 + w; x++) {
             uint32_t a = row[x], b = snap->pixels[(size_t)y * snap->w + x];
             for (int s = 0; s < 24; s += 8) {
                 double d = (double)((a >> s) & 0xff) - (double)((b >> s) & 0xff);
@@ -236,7 +220,7 @@ double primary_psnr(const SnapJob *snap)
     if (se == 0) {
         return INFINITY;
     }
-    double mse = se / ((double)p.width * p.height * 3);
+    double mse = se / ((double)w * h * 3);
     return 10 * log10(255.0 * 255.0 / mse);
 }
 
@@ -277,7 +261,7 @@ SpiceServer *harness_start(void (*configure)(SpiceServer *server))
     g_test_log_set_fatal_handler(log_fatal_cb, NULL);
     H_core = embedder_core_new(NULL);
     H_server = spice_server_new();
-    int port = free_port();
+    int port = loop_free_port();
     spice_server_set_addr(H_server, "127.0.0.1", 0);
     spice_server_set_port(H_server, port);
     spice_server_set_noauth(H_server);

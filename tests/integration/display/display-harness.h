@@ -11,7 +11,8 @@
  *
  * on_worker() runs a job on the worker thread and waits for it without
  * iterating the main context, so the client reads nothing meanwhile (a
- * stalled client). Every wait is bounded (WAIT_MS); no sleeps.
+ * stalled client). Every wait is bounded (WAIT_MS, WAIT_FOR of
+ * tests/integration/loop-util.h); no sleeps.
  */
 #pragma once
 
@@ -25,24 +26,10 @@
 #include "server/display/cursor-channel.h"
 #include "server/display/dcc.h"
 #include "server/display/display-channel.h"
+#include "tests/integration/loop-util.h"
 #include "tests/unit/display/draw-util.h"
 
 #define WAIT_MS 15000
-
-gboolean harness_wait_timeout_cb(gpointer data);
-
-/* Iterates the default context until cond holds or ms pass; yields cond. */
-#define WAIT_FOR(cond, ms) ({                                             \
-        bool timed_out_ = false;                                          \
-        guint id_ = g_timeout_add((ms), harness_wait_timeout_cb, &timed_out_); \
-        while (!(cond) && !timed_out_) {                                  \
-            g_main_context_iteration(NULL, TRUE);                         \
-        }                                                                 \
-        if (!timed_out_) {                                                \
-            g_source_remove(id_);                                         \
-        }                                                                 \
-        (cond);                                                           \
-    })
 
 typedef struct Worker {
     GMainContext *ctx;
@@ -100,5 +87,7 @@ bool primary_matches(const SnapJob *snap);
 /* PSNR (dB) of the client primary against the snapshot; -1 if there is no
  * marked primary of that size, INFINITY when equal. */
 double primary_psnr(const SnapJob *snap);
+/* The same inside the rectangle (x, y, w, h), which lies in the primary. */
+double primary_psnr_rect(const SnapJob *snap, int x, int y, int w, int h);
 /* Waits until the client primary equals the server canvas; g_error if not. */
 void expect_converged(const char *what);

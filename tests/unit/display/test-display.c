@@ -5,9 +5,7 @@
  * keeps the pipe under budget while thousands of drawables arrive, then
  * converges to the server canvas with damage images limited to what
  * changed. Every loop is bounded; no sleeps. */
-#include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -18,18 +16,8 @@
 #include "server/display/cursor-channel.h"
 #include "server/display/dcc.h"
 #include "server/display/display-channel.h"
-#include "server/net/link.h"
 #include "tests/unit/display/draw-util.h"
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
+#include "tests/unit/display/raw-client.h"
 
 /* ---- marshallers ---- */
 
@@ -231,245 +219,46 @@ static void test_pixmap_cache(void)
     g_array_free(ev, TRUE);
 }
 
-/* ---- channel against a decoding client on a socketpair ---- */
-
-#define PRIMARY_W 256
-#define PRIMARY_H 192
-#define BUDGET (512u << 10)
-
-typedef struct Harness {
-    GMainContext *ctx;
-    RedLoop *loop;
-    RedsState *reds;
-    RedChannel *dc;
-    RedClient *client;
-    RedCanvas *canvases[TEST_MAX_SURFACES];
-    unsigned render_calls;
-    unsigned caps_changed;
-    int fd;                         /* the client's end */
-    GByteArray *in;
-    TestClient tc;
-    uint32_t ack_window, ack_count;
-    size_t max_pipe;
-} Harness;
-
-static void host_post(void *opaque, void (*func)(void *data), void *data)
-{
-    func(data);                     /* the test thread is the worker */
-}
-
-static void host_render(void *opaque, uint32_t id, const pixman_region32_t *region)
-{
-    ((Harness *)opaque)->render_calls++;
-}
-
-static RedCanvas *host_canvas(void *opaque, uint32_t id)
-{
-    Harness *h = opaque;
-    return id < TEST_MAX_SURFACES ? h->canvases[id] : NULL;
-}
-
-static void host_caps(void *opaque)
-{
-    ((Harness *)opaque)->caps_changed++;
-}
-
-static void client_send(Harness *h, uint16_t type, const void *body, uint32_t size)
-{
-    uint8_t buf[64];
-    g_assert_cmpuint(size + 6, <=, sizeof(buf));
-    buf[0] = (uint8_t)type;
-    buf[1] = (uint8_t)(type >> 8);
-    for (int i = 0; i < 4; i++) {
-        buf[2 + i] = (uint8_t)(size >> (8 * i));
-    }
-    if (size) {
-        memcpy(buf + 6, body, size);
-    }
-    g_assert_cmpint(write(h->fd, buf, size + 6), ==, (ssize_t)(size + 6));
-}
-
-static void client_message(Harness *h, uint16_t type, const uint8_t *body, uint32_t size)
-{
-    if (type == SPICE_MSG_SET_ACK) {
-        h->ack_window = rd32(body + 4);
-        h->ack_count = h->ack_window;
-        client_send(h, SPICE_MSGC_ACK_SYNC, body, 4);
-        return;
-    }
-    test_client_handle(&h->tc, type, body, size);
-    if (h->ack_window && --h->ack_count == 0) {
-        client_send(h, SPICE_MSGC_ACK, NULL, 0);
-        h->ack_count = h->ack_window;
-    }
-}
-
-/* One pass: the server loop, then (if reading) whatever the socket has.
- * Returns bytes read. */
-static size_t pump(Harness *h, bool read_socket)
-{
-    size_t got = 0;
-    for (int i = 0; i < 4 && g_main_context_iteration(h->ctx, FALSE); i++) {
-    }
-    size_t pipe = display_channel_pipe_bytes(h->dc);
-    h->max_pipe = MAX(h->max_pipe, pipe);
-    if (!read_socket) {
-        return 0;
-    }
-    uint8_t buf[65536];
-    ssize_t n;
-    while ((n = recv(h->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-        g_byte_array_append(h->in, buf, (guint)n);
-        got += (size_t)n;
-    }
-    size_t pos = 0;
-    while (h->in->len - pos >= 6) {
-        const uint8_t *p = h->in->data + pos;
-        uint32_t size = rd32(p + 2);
-        if (h->in->len - pos - 6 < size) {
-            break;
-        }
-        client_message(h, rd16(p), p + 6, size);
-        pos += 6 + size;
-    }
-    g_byte_array_remove_range(h->in, 0, (guint)pos);
-    return got;
-}
-
-/* Reads until nothing moves for a few passes (bounded). */
-static void settle(Harness *h)
-{
-    int quiet = 0;
-    for (int i = 0; i < 20000 && quiet < 5; i++) {
-        size_t got = pump(h, true);
-        quiet = (got == 0 && display_channel_pipe_bytes(h->dc) == 0) ? quiet + 1 : 0;
-    }
-    g_assert_cmpint(quiet, >=, 5);
-}
-
-static void harness_init(Harness *h)
-{
-    memset(h, 0, sizeof(*h));
-    g_setenv(DISPLAY_ENV_PIPE_BUDGET, G_STRINGIFY(524288), TRUE);
-    h->ctx = g_main_context_new();
-    h->loop = red_loop_new_glib(h->ctx);
-    h->reds = reds_new();
-    h->reds->main_thread = g_thread_self();
-    h->in = g_byte_array_new();
-    test_client_init(&h->tc);
-    DisplayChannelHost host = { h, host_post, host_render, host_canvas, host_caps };
-    /* the test client decodes raw bitmaps only (encoded images: the
-     * integration tests with spice-client-glib) */
-    h->reds->cfg.image_compression = SPICE_IMAGE_COMPRESSION_OFF;
-    h->dc = display_channel_new(h->reds, h->loop, 0, &host);
-    g_assert_cmpuint(display_channel_pipe_budget(h->dc), ==, BUDGET);
-    h->canvases[0] = red_canvas_create(SPICE_SURFACE_FMT_32_xRGB, PRIMARY_W, PRIMARY_H, NULL);
-    h->canvases[1] = red_canvas_create(SPICE_SURFACE_FMT_32_xRGB, 64, 64, NULL);
-    display_channel_surface_create(h->dc, 0, PRIMARY_W, PRIMARY_H, SPICE_SURFACE_FMT_32_xRGB,
-                                   true);
-    display_channel_surface_create(h->dc, 1, 64, 64, SPICE_SURFACE_FMT_32_xRGB, false);
-}
-
-static void harness_connect(Harness *h)
-{
-    int sv[2];
-    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), ==, 0);
-    int small = 16384;
-    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-    setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-    h->fd = sv[1];
-    h->client = red_client_new(h->reds, 1);
-    RedLink *link = g_new0(RedLink, 1);
-    link->stream = red_stream_new_plain(sv[0]);
-    link->channel_type = SPICE_CHANNEL_DISPLAY;
-    link->num_common_caps = 1;
-    link->common_caps = g_new0(uint32_t, 1);
-    link->common_caps[0] = 1u << SPICE_COMMON_CAP_MINI_HEADER;
-    link->num_channel_caps = 1;
-    link->channel_caps = g_new0(uint32_t, 1);
-    link->channel_caps[0] = 1u << SPICE_DISPLAY_CAP_MONITORS_CONFIG;
-    h->dc->ops->connect(h->dc, h->client, link);
-    g_assert_nonnull(h->dc->clients);
-    g_assert_cmpuint(h->caps_changed, ==, 1);
-    pump(h, true);
-    g_assert_cmpuint(h->ack_window, ==, RED_CHANNEL_ACK_WINDOW);
-    /* DISPLAY_INIT: cache id 1, 4096 pixels (small: evictions happen),
-     * glz id 1 and window */
-    uint8_t init[14] = { 1, 0x00, 0x10, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0x10, 0 };
-    client_send(h, SPICE_MSGC_DISPLAY_INIT, init, sizeof(init));
-    settle(h);
-    g_assert_false(h->tc.error);
-    g_assert_cmpuint(h->tc.counts[SPICE_MSG_DISPLAY_MARK], ==, 1);
-    g_assert_cmpuint(h->tc.counts[SPICE_MSG_DISPLAY_MONITORS_CONFIG], ==, 1);
-    g_assert_cmpuint(h->tc.counts[SPICE_MSG_DISPLAY_INVAL_ALL_PALETTES], ==, 1);
-    g_assert_cmpuint(h->tc.counts[SPICE_MSG_DISPLAY_SURFACE_CREATE], ==, 2);
-}
-
-static void harness_fini(Harness *h)
-{
-    display_channel_free(h->dc);
-    if (h->client) {
-        red_client_unref(h->client);
-    }
-    for (int i = 0; i < TEST_MAX_SURFACES; i++) {
-        red_canvas_destroy(h->canvases[i]);
-    }
-    if (h->fd > 0) {
-        close(h->fd);
-    }
-    test_client_fini(&h->tc);
-    g_byte_array_free(h->in, TRUE);
-    /* the reds object was never initialised: free what reds_new made */
-    reds_destroy(h->reds);
-    red_loop_free(h->loop);
-    g_main_context_unref(h->ctx);
-    g_unsetenv(DISPLAY_ENV_PIPE_BUDGET);
-}
-
-static void draw(Harness *h, TestDraw *d)
-{
-    test_draw_render(d, h->canvases);
-    display_channel_draw(h->dc, &d->red, NULL);
-    test_draw_free(d);
-}
+/* ---- channel against a decoding client on a socketpair (raw-client.h) ---- */
 
 /* A random drawable: fills, cacheable bitmaps from a pool, copies from
  * the off-screen surface, scrolls. */
-static void random_draw(Harness *h, GRand *r, int area_w, int area_h, bool only_fills)
+static void random_draw(RawHarness *h, GRand *r, int area_w, int area_h, bool only_fills)
 {
     int w = g_rand_int_range(r, 1, 48), hh = g_rand_int_range(r, 1, 48);
     int x = g_rand_int_range(r, 0, area_w - w), y = g_rand_int_range(r, 0, area_h - hh);
     int kind = only_fills ? 0 : g_rand_int_range(r, 0, 10);
     if (kind < 5) {
-        draw(h, test_draw_fill(0, x, y, w, hh, g_rand_int(r) & 0xffffff));
+        rh_draw(h, test_draw_fill(0, x, y, w, hh, g_rand_int(r) & 0xffffff));
     } else if (kind < 8) {
         uint64_t id = (uint64_t)g_rand_int_range(r, 1, 12);
         /* the content of a cacheable id must never change */
         int s = 8 + (int)id * 2;
-        draw(h, test_draw_copy_bitmap(0, MIN(x, area_w - s), MIN(y, area_h - s), s, s,
+        rh_draw(h, test_draw_copy_bitmap(0, MIN(x, area_w - s), MIN(y, area_h - s), s, s,
                                       (uint32_t)id, id << 20, SPICE_BITMAP_FMT_32BIT, true));
     } else if (kind < 9) {
-        draw(h, test_draw_fill(1, x % 32, y % 32, 16, 16, g_rand_int(r) & 0xffffff));
-        draw(h, test_draw_copy_surface(0, x % (area_w - 32), y % (area_h - 32), 32, 32, 1, 0, 0));
+        rh_draw(h, test_draw_fill(1, x % 32, y % 32, 16, 16, g_rand_int(r) & 0xffffff));
+        rh_draw(h, test_draw_copy_surface(0, x % (area_w - 32), y % (area_h - 32), 32, 32, 1,
+                                          0, 0));
     } else {
-        draw(h, test_draw_copy_bits(0, 0, 0, area_w, area_h - 4, 0, 4));
+        rh_draw(h, test_draw_copy_bits(0, 0, 0, area_w, area_h - 4, 0, 4));
     }
 }
 
 static void test_channel_converges(void)
 {
-    Harness h;
-    harness_init(&h);
-    draw(&h, test_draw_fill(0, 10, 10, 100, 50, 0x123456));  /* before connect */
-    harness_connect(&h);
+    RawHarness h;
+    rh_init(&h);
+    rh_draw(&h, test_draw_fill(0, 10, 10, 100, 50, 0x123456));  /* before connect */
+    rh_connect(&h, 0);
     g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
 
     GRand *r = g_rand_new_with_seed(7);
     for (int i = 0; i < 400; i++) {
-        random_draw(&h, r, PRIMARY_W, PRIMARY_H, false);
-        pump(&h, true);
+        random_draw(&h, r, RH_PRIMARY_W, RH_PRIMARY_H, false);
+        rh_pump(&h, true);
     }
-    settle(&h);
+    rh_settle(&h);
     g_assert_false(h.tc.error);
     g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
     g_assert_cmpint(test_client_compare(&h.tc, 1, h.canvases[1]), ==, 0);
@@ -480,36 +269,36 @@ static void test_channel_converges(void)
     /* reset: the cache starts over on both sides */
     display_channel_reset(h.dc);
     for (int i = 0; i < 50; i++) {
-        random_draw(&h, r, PRIMARY_W, PRIMARY_H, false);
+        random_draw(&h, r, RH_PRIMARY_W, RH_PRIMARY_H, false);
     }
-    settle(&h);
+    rh_settle(&h);
     g_assert_false(h.tc.error);
     g_assert_cmpuint(h.tc.counts[SPICE_MSG_DISPLAY_INVAL_ALL_PIXMAPS], ==, 1);
     g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
     g_rand_free(r);
-    harness_fini(&h);
+    rh_fini(&h);
 }
 
 static void test_stalled_client(void)
 {
-    Harness h;
-    harness_init(&h);
-    harness_connect(&h);
+    RawHarness h;
+    rh_init(&h);
+    rh_connect(&h, 0);
     GRand *r = g_rand_new_with_seed(11);
 
     /* The client stops reading; the worker keeps drawing. */
     h.max_pipe = 0;
     for (int i = 0; i < 5000; i++) {
-        random_draw(&h, r, PRIMARY_W, PRIMARY_H, false);
-        pump(&h, false);
-        g_assert_cmpuint(display_channel_pipe_bytes(h.dc), <=, BUDGET);
+        random_draw(&h, r, RH_PRIMARY_W, RH_PRIMARY_H, false);
+        rh_pump(&h, false);
+        g_assert_cmpuint(display_channel_pipe_bytes(h.dc), <=, RH_BUDGET);
     }
-    g_assert_cmpuint(h.max_pipe, <=, BUDGET);
+    g_assert_cmpuint(h.max_pipe, <=, RH_BUDGET);
     DisplayChannelClient *dcc = h.dc->clients->data;
     g_assert_cmpint(dcc->mode, ==, DCC_DAMAGE);
     g_assert_cmpuint(dcc->drops, >, 0);
     uint32_t msgs_before = h.tc.messages;
-    settle(&h);
+    rh_settle(&h);
     g_assert_false(h.tc.error);
     /* far fewer messages than drawables: the backlog went as damage */
     g_assert_cmpuint(h.tc.messages - msgs_before, <, 5000);
@@ -523,12 +312,12 @@ static void test_stalled_client(void)
     unsigned renders = h.render_calls;
     for (int i = 0; i < 3000; i++) {
         int x = 40 + g_rand_int_range(r, 0, 60), y = 30 + g_rand_int_range(r, 0, 50);
-        draw(&h, test_draw_fill(0, x, y, 20, 20, g_rand_int(r) & 0xffffff));
-        pump(&h, false);
-        g_assert_cmpuint(display_channel_pipe_bytes(h.dc), <=, BUDGET);
+        rh_draw(&h, test_draw_fill(0, x, y, 20, 20, g_rand_int(r) & 0xffffff));
+        rh_pump(&h, false);
+        g_assert_cmpuint(display_channel_pipe_bytes(h.dc), <=, RH_BUDGET);
     }
     g_assert_cmpint(dcc->mode, ==, DCC_DAMAGE);
-    settle(&h);
+    rh_settle(&h);
     g_assert_false(h.tc.error);
     g_assert_true(pixman_region32_not_empty(&h.tc.image_damage));
     pixman_region32_t outside;
@@ -540,39 +329,39 @@ static void test_stalled_client(void)
     g_assert_cmpuint(h.render_calls, >, renders);
     g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
     g_rand_free(r);
-    harness_fini(&h);
+    rh_fini(&h);
 }
 
 static void test_disconnect_mid_stream(void)
 {
-    Harness h;
-    harness_init(&h);
-    harness_connect(&h);
+    RawHarness h;
+    rh_init(&h);
+    rh_connect(&h, 0);
     GRand *r = g_rand_new_with_seed(3);
     for (int i = 0; i < 2000; i++) {
-        random_draw(&h, r, PRIMARY_W, PRIMARY_H, false);
-        pump(&h, false);
+        random_draw(&h, r, RH_PRIMARY_W, RH_PRIMARY_H, false);
+        rh_pump(&h, false);
     }
     g_assert_cmpuint(display_channel_pipe_bytes(h.dc), >, 0);
     close(h.fd);
     h.fd = -1;
     for (int i = 0; i < 100 && h.dc->clients; i++) {
-        pump(&h, false);
-        random_draw(&h, r, PRIMARY_W, PRIMARY_H, false);
+        rh_pump(&h, false);
+        random_draw(&h, r, RH_PRIMARY_W, RH_PRIMARY_H, false);
     }
     g_assert_null(h.dc->clients);
     g_assert_cmpuint(display_channel_pipe_bytes(h.dc), ==, 0);
     g_assert_cmpuint(h.caps_changed, ==, 2);
     g_rand_free(r);
-    harness_fini(&h);
+    rh_fini(&h);
 }
 
 static void test_resolution_change(void)
 {
-    Harness h;
-    harness_init(&h);
-    harness_connect(&h);
-    draw(&h, test_draw_fill(0, 0, 0, 50, 50, 0xff0000));
+    RawHarness h;
+    rh_init(&h);
+    rh_connect(&h, 0);
+    rh_draw(&h, test_draw_fill(0, 0, 0, 50, 50, 0xff0000));
     display_channel_surface_destroy(h.dc, 0);
     red_canvas_destroy(h.canvases[0]);
     h.canvases[0] = red_canvas_create(SPICE_SURFACE_FMT_32_xRGB, 320, 200, NULL);
@@ -583,29 +372,29 @@ static void test_resolution_change(void)
     }
     /* the new primary already holds a picture: it goes as damage */
     display_channel_surface_create(h.dc, 0, 320, 200, SPICE_SURFACE_FMT_32_xRGB, true);
-    draw(&h, test_draw_fill(0, 300, 180, 20, 20, 0x0000ff));
-    settle(&h);
+    rh_draw(&h, test_draw_fill(0, 300, 180, 20, 20, 0x0000ff));
+    rh_settle(&h);
     g_assert_false(h.tc.error);
     g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
     g_assert_cmpuint(h.tc.counts[SPICE_MSG_DISPLAY_MARK], ==, 2);
     g_assert_cmpuint(h.tc.counts[SPICE_MSG_DISPLAY_MONITORS_CONFIG], ==, 2);
-    harness_fini(&h);
+    rh_fini(&h);
 }
 
 static void test_bad_client_message(void)
 {
-    Harness h;
-    harness_init(&h);
-    harness_connect(&h);
+    RawHarness h;
+    rh_init(&h);
+    rh_connect(&h, 0);
     g_test_expect_message("Spice", G_LOG_LEVEL_WARNING, "client bug:*");
     uint8_t junk[3] = { 1, 2, 3 };
-    client_send(&h, SPICE_MSGC_DISPLAY_INIT, junk, sizeof(junk));
+    rh_send(&h, SPICE_MSGC_DISPLAY_INIT, junk, sizeof(junk));
     for (int i = 0; i < 100 && h.dc->clients; i++) {
-        pump(&h, true);
+        rh_pump(&h, true);
     }
     g_test_assert_expected_messages();
     g_assert_null(h.dc->clients);
-    harness_fini(&h);
+    rh_fini(&h);
 }
 
 int main(int argc, char **argv)
