@@ -43,13 +43,19 @@ def _on_term(signum, frame):
     raise SystemExit("killed by signal %d" % signum)
 
 
+# Loaded once here: the child side of a fork (preexec_fn) must not dlopen
+# while other threads (run_parallel) may hold the loader's lock.
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+except OSError:
+    _libc = None
+
+
 def _die_with_parent():
-    # The child gets SIGKILL if this test process dies without cleaning up.
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+    # The child gets SIGKILL if this test process (more exactly: the thread
+    # that started it) dies without cleaning up.
+    if _libc is not None:
+        _libc.prctl(1, 9)   # PR_SET_PDEATHSIG, SIGKILL
 
 
 def spawn(argv, env=None, stdout=None, stderr=None, stdin=subprocess.DEVNULL, new_session=False):
