@@ -1,6 +1,7 @@
 /* Shared helpers of the integration tests: bounded waits on the default
  * GMainContext (loop-util.h: WAIT_FOR, loop_free_port), log capture of the
- * server's "Spice" domain, a spice-client-glib session wrapper and a raw SPICE client that speaks the
+ * server's "Spice" domain, a spice-client-glib session wrapper, input
+ * instances that record what arrives, and a raw SPICE client that speaks the
  * link handshake (RSA-OAEP ticket) and mini-header messages itself.
  *
  * Threading: everything runs on the test's one thread, which also runs the

@@ -187,7 +187,8 @@ static void test_keyboard(void)
     }
 
     /* guest LEDs reach the client as its key-modifiers */
-    it_guest_leds = SPICE_KEYBOARD_MODIFIER_FLAGS_CAPS_LOCK | SPICE_KEYBOARD_MODIFIER_FLAGS_NUM_LOCK;
+    it_guest_leds = SPICE_KEYBOARD_MODIFIER_FLAGS_CAPS_LOCK |
+                    SPICE_KEYBOARD_MODIFIER_FLAGS_NUM_LOCK;
     spice_server_kbd_leds(&it_kbd, it_guest_leds);
     int mods = 0;
     g_assert_true(WAIT_FOR((g_object_get(c.inputs, "key-modifiers", &mods, NULL), mods == 6),
