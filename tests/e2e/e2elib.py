@@ -674,9 +674,14 @@ def run_parallel(jobs, width=2):
 VIDEO_Y0, VIDEO_Y1 = 240, 480
 
 
-def video_frames(q):
-    """The guest's "video done N frames in T ms" as (N, T)."""
-    m = re.search(r"E2E: video done (\d+) frames in (\d+) ms", q.serial())
-    if not m:
-        raise Fail("%s: no video summary on the serial console" % q.tag)
-    return int(m.group(1)), int(m.group(2))
+def video_frames(q, timeout=10):
+    """The guest's "video done N frames in T ms" as (N, T), once the whole
+    line is on the serial console (call after wait_serial "video done")."""
+    deadline = time.time() + timeout
+    while True:
+        m = re.search(r"E2E: video done (\d+) frames in (\d+) ms\r?\n", q.serial())
+        if m:
+            return int(m.group(1)), int(m.group(2))
+        if time.time() > deadline:
+            raise Fail("%s: no whole video summary line on the serial console in %d s" % (q.tag, timeout))
+        time.sleep(0.1)

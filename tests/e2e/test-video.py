@@ -2,8 +2,8 @@
 """e2e-video: the video guest (e2e.video=1: banner, then ~30 frames/s of
 1024x240 photographic frames into /dev/fb0 for 3 s, then a still screen)
 under -spice streaming-video=all and =filter, our library and Debian's
-upstream one side by side (two QEMUs), tests/e2e/e2e-client connected to
-each from QEMU's start.
+upstream one (one QEMU at a time), tests/e2e/e2e-client connected to each
+from QEMU's start.
 
 Asserts, for each library and mode: the client saw a video stream while the
 guest played (STREAM_CREATE, frames, STREAM_DESTROY: e2e-client reads
@@ -24,6 +24,7 @@ import e2elib as E  # noqa: E402
 BOOT_TIMEOUT = 120
 ALLOW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log-allowlist.txt")
 MIN_SHOWN = 5            # stream frames the client must show: playback, not one frame
+RETRY_BELOW_FPS = 25     # no stream from a guest this slow: one more run
 CONVERGE_S = 20          # after the screen stands still: stream timeout (1 s) + upgrade
 
 
@@ -53,8 +54,10 @@ def run_one(args, guest, mode, which, results):
         st = c.stats()
         results[(mode, which)] = (frames, ms, st)
         if st["creates"] < 1:
-            raise E.Fail("%s: the client saw no video stream (%d band updates for %d guest frames)"
-                         % (tag, st["band"], frames))
+            e = E.Fail("%s: the client saw no video stream (%d band updates for %d guest frames in %d ms)"
+                       % (tag, st["band"], frames, ms))
+            e.guest_fps = frames * 1000.0 / max(ms, 1)
+            raise e
         if st["destroys"] < st["creates"]:
             raise E.Fail("%s: %d stream(s) created, %d ended: the stream never ended"
                          % (tag, st["creates"], st["destroys"]))
@@ -74,17 +77,24 @@ def body(args):
     guest = E.make_guest(args)
     results = {}
     failed = []
+    # One QEMU at a time: a second one would take half the CPU and slow
+    # both guests' frame rates (the comparison is fairer too).
     for mode in ("all", "filter"):
-        jobs = []
         for which in ("ours", "upstream"):
-            def run(which=which, mode=mode):
-                run_one(args, guest, mode, which, results)
-            run.name = "%s/%s" % (mode, which)
-            jobs.append(run)
-        for j, err in E.run_parallel(jobs):
-            if err is not None:
-                E.log("%s FAIL: %s" % (j.name, err))
-                failed.append(j.name)
+            name = "%s/%s" % (mode, which)
+            for attempt in (1, 2):
+                try:
+                    run_one(args, guest, mode, which, results)
+                    break
+                except E.Fail as err:
+                    # A guest starved of CPU draws too few frames too
+                    # irregularly (gaps > 200 ms) to be a video: once more.
+                    slow = getattr(err, "guest_fps", 99) < RETRY_BELOW_FPS
+                    E.log("%s FAIL%s: %s" % (name, " (guest too slow, trying again)"
+                                             if slow and attempt == 1 else "", err))
+                    if not slow or attempt == 2:
+                        failed.append(name)
+                        break
     E.log("streaming  library   guest frames (ms)  stream frames got/shown  late  band updates  streams  MB read")
     for (mode, which), (frames, ms, st) in sorted(results.items()):
         E.log("%-10s %-9s %6d (%4d)          %4d / %-4d            %4d  %8d      %3d  %7.1f"

@@ -191,7 +191,8 @@ if [ "\$video" = 1 ]; then
     log "video start"
     t0=\$(uptime_cs)
     f=0
-    while [ \$((\$(uptime_cs) - t0)) -lt 300 ]; do
+    # 3 s, longer (up to 8 s) until 90 frames when the machine is slow.
+    while el=\$((\$(uptime_cs) - t0)); [ \$el -lt 800 ] && { [ \$el -lt 300 ] || [ \$f -lt 90 ]; }; do
         dd if=/tmp/f\$((f % 8)) of=/dev/fb0 bs=983040 seek=1 count=1 2>/dev/null
         f=\$((f + 1))
         # Paced to 30 frames/s: frame f starts 33.3 f ms after t0.
