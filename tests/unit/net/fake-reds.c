@@ -26,30 +26,8 @@ uint32_t reds_channel_caps(RedsState *reds, RedChannel *channel, uint32_t *words
     return 1;
 }
 
-int reds_channel_security(RedsState *reds, uint8_t type)
-{
-    if (type < REDS_NUM_CHANNEL_TYPES && reds->cfg.channel_security[type]) {
-        return reds->cfg.channel_security[type];
-    }
-    return reds->cfg.default_security;
-}
-
-uint32_t reds_check_ticket(RedsState *reds, const char *password)
-{
-    const RedsConfig *cfg = &reds->cfg;
-
-    if (cfg->noauth) {
-        return SPICE_LINK_ERR_OK;
-    }
-    if (!cfg->ticket_set || cfg->ticket[0] == '\0') {
-        return SPICE_LINK_ERR_PERMISSION_DENIED;
-    }
-    if (cfg->ticket_expiry && time(NULL) > cfg->ticket_expiry) {
-        return SPICE_LINK_ERR_PERMISSION_DENIED;
-    }
-    return strcmp(password, cfg->ticket) == 0 ? SPICE_LINK_ERR_OK
-                                              : SPICE_LINK_ERR_PERMISSION_DENIED;
-}
+/* reds_channel_security and reds_check_ticket are the real ones
+ * (server/core/reds-auth.c). */
 
 void reds_link_complete(RedsState *reds, RedLink *link)
 {
