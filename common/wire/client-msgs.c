@@ -10,15 +10,6 @@
 
 #include "common/wire/reader.h"
 
-typedef bool (*WireParseFunc)(WireReader *r, void *out);
-
-typedef struct WireMsgDesc {
-    uint16_t type;
-    uint32_t min_size;
-    uint32_t max_size;
-    WireParseFunc parse;             /* NULL: no fields (accepted as is) */
-    const char *name;
-} WireMsgDesc;
 
 /* --- main --- */
 
@@ -147,48 +138,12 @@ static const WireMsgDesc inputs_table[] = {
     { SPICE_MSGC_INPUTS_MOUSE_RELEASE, 3, 3, parse_button, "INPUTS_MOUSE_RELEASE" },
 };
 
-static WireParseResult parse_with(const WireMsgDesc *table, size_t n, uint16_t type,
-                                  const uint8_t *body, uint32_t size, void *out)
-{
-    WireParseResult res = { false, "unknown", "unknown message type" };
-
-    for (size_t i = 0; i < n; i++) {
-        const WireMsgDesc *d = &table[i];
-        if (d->type != type) {
-            continue;
-        }
-        res.name = d->name;
-        if (size < d->min_size) {
-            res.error = "message too short";
-            return res;
-        }
-        if (size > d->max_size) {
-            res.error = "message too long";
-            return res;
-        }
-        if (size > 0 && body == NULL) {
-            res.error = "missing body";
-            return res;
-        }
-        WireReader r;
-        wire_reader_init(&r, body, size);
-        if (d->parse && !d->parse(&r, out)) {
-            res.error = "malformed body";
-            return res;
-        }
-        res.ok = true;
-        res.error = NULL;
-        return res;
-    }
-    return res;
-}
-
 WireParseResult wire_parse_main_msg(uint16_t type, const uint8_t *body, uint32_t size,
                                     WireMainMsg *out)
 {
     memset(out, 0, sizeof(*out));
     out->type = type;
-    return parse_with(main_table, G_N_ELEMENTS(main_table), type, body, size, out);
+    return wire_parse_table(main_table, G_N_ELEMENTS(main_table), type, body, size, out);
 }
 
 WireParseResult wire_parse_inputs_msg(uint16_t type, const uint8_t *body, uint32_t size,
@@ -196,5 +151,5 @@ WireParseResult wire_parse_inputs_msg(uint16_t type, const uint8_t *body, uint32
 {
     memset(out, 0, sizeof(*out));
     out->type = type;
-    return parse_with(inputs_table, G_N_ELEMENTS(inputs_table), type, body, size, out);
+    return wire_parse_table(inputs_table, G_N_ELEMENTS(inputs_table), type, body, size, out);
 }

@@ -10,6 +10,8 @@
  */
 #pragma once
 
+#include "common/wire/msg-table.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,13 +53,6 @@ typedef struct WireInputsMsg {
     } u;
 } WireInputsMsg;
 
-/* Result of a parse; `error` is a static string naming what was wrong
- * (NULL on success). */
-typedef struct WireParseResult {
-    bool ok;
-    const char *name;                /* message name, or "unknown" */
-    const char *error;
-} WireParseResult;
 
 /* Parses one main-channel client message. On success *out is filled
  * (pointers in it borrow body). Any thread. */

@@ -10,17 +10,9 @@
 
 #include "common/wire/reader.h"
 
-typedef bool (*DisplayParseFunc)(WireReader *r, WireDisplayMsg *m);
-
-typedef struct DisplayMsgDesc {
-    uint16_t type;
-    uint32_t min_size, max_size;
-    DisplayParseFunc parse;          /* NULL: no fields */
-    const char *name;
-} DisplayMsgDesc;
-
-static bool parse_init(WireReader *r, WireDisplayMsg *m)
+static bool parse_init(WireReader *r, void *out)
 {
+    WireDisplayMsg *m = out;
     m->u.init.pixmap_cache_id = wire_get_u8(r);
     m->u.init.pixmap_cache_size = (int64_t)wire_get_u64(r);
     m->u.init.glz_dictionary_id = wire_get_u8(r);
@@ -28,8 +20,9 @@ static bool parse_init(WireReader *r, WireDisplayMsg *m)
     return r->ok;
 }
 
-static bool parse_stream_report(WireReader *r, WireDisplayMsg *m)
+static bool parse_stream_report(WireReader *r, void *out)
 {
+    WireDisplayMsg *m = out;
     m->u.stream_report.stream_id = wire_get_u32(r);
     m->u.stream_report.unique_id = wire_get_u32(r);
     m->u.stream_report.start_frame_mm_time = wire_get_u32(r);
@@ -41,14 +34,16 @@ static bool parse_stream_report(WireReader *r, WireDisplayMsg *m)
     return r->ok;
 }
 
-static bool parse_preferred_compression(WireReader *r, WireDisplayMsg *m)
+static bool parse_preferred_compression(WireReader *r, void *out)
 {
+    WireDisplayMsg *m = out;
     m->u.preferred_compression.image_compression = wire_get_u8(r);
     return r->ok;
 }
 
-static bool parse_preferred_video_codec(WireReader *r, WireDisplayMsg *m)
+static bool parse_preferred_video_codec(WireReader *r, void *out)
 {
+    WireDisplayMsg *m = out;
     m->u.preferred_video_codec.num_codecs = wire_get_u8(r);
     /* the count must describe exactly the rest of the body */
     if (wire_remaining(r) != m->u.preferred_video_codec.num_codecs) {
@@ -58,7 +53,7 @@ static bool parse_preferred_video_codec(WireReader *r, WireDisplayMsg *m)
     return r->ok;
 }
 
-static const DisplayMsgDesc display_table[] = {
+static const WireMsgDesc display_table[] = {
     { SPICE_MSGC_DISPLAY_INIT, 14, 14, parse_init, "DISPLAY_INIT" },
     { SPICE_MSGC_DISPLAY_STREAM_REPORT, 32, 32, parse_stream_report, "DISPLAY_STREAM_REPORT" },
     { SPICE_MSGC_DISPLAY_PREFERRED_COMPRESSION, 1, 1, parse_preferred_compression,
@@ -71,37 +66,7 @@ static const DisplayMsgDesc display_table[] = {
 WireParseResult wire_parse_display_msg(uint16_t type, const uint8_t *body, uint32_t size,
                                        WireDisplayMsg *out)
 {
-    WireParseResult res = { false, "unknown", "unknown message type" };
-
     memset(out, 0, sizeof(*out));
     out->type = type;
-    for (size_t i = 0; i < G_N_ELEMENTS(display_table); i++) {
-        const DisplayMsgDesc *d = &display_table[i];
-        if (d->type != type) {
-            continue;
-        }
-        res.name = d->name;
-        if (size < d->min_size) {
-            res.error = "message too short";
-            return res;
-        }
-        if (size > d->max_size) {
-            res.error = "message too long";
-            return res;
-        }
-        if (size > 0 && body == NULL) {
-            res.error = "missing body";
-            return res;
-        }
-        WireReader r;
-        wire_reader_init(&r, body, size);
-        if (d->parse && !d->parse(&r, out)) {
-            res.error = "malformed body";
-            return res;
-        }
-        res.ok = true;
-        res.error = NULL;
-        return res;
-    }
-    return res;
+    return wire_parse_table(display_table, G_N_ELEMENTS(display_table), type, body, size, out);
 }
