@@ -1,5 +1,5 @@
-/* QXL_CMD_UPDATE, MESSAGE, SURFACE, CURSOR, the primary surface, and the
- * by-type entry point. */
+/* QXL_CMD_UPDATE, MESSAGE, SURFACE, CURSOR, the primary surface, the
+ * monitors config, and the by-type entry point. */
 #include "server/qxl/parse-internal.h"
 
 #include <stddef.h>
@@ -364,6 +364,63 @@ void red_cursor_cmd_free(RedCursorCmd *cmd)
         g_free(cmd->u.set.shape.data);
     }
     g_free(cmd);
+}
+
+/* ---- monitors config ---- */
+
+QXLMonitorsConfig *red_parse_monitors_config(const RedParseCtx *ctx, uint32_t group_id,
+                                             QXLPHYSICAL addr, GError **err)
+{
+    ParseState st;
+    parse_state_init(&st, ctx, group_id, 0, err);
+    QXLMonitorsConfig hdr;
+    QXLMonitorsConfig *out = NULL;
+    QXLPHYSICAL heads_addr;
+    if (!parse_fetch(&st, addr, &hdr, sizeof(hdr), "monitors config") ||
+        !parse_addr_add(&st, addr, sizeof(hdr), &heads_addr, "monitors config heads")) {
+        goto done;
+    }
+    /* Only this copy of the header counts: the guest may rewrite it while
+     * the heads are read. */
+    uint32_t count = hdr.count;
+    if (count == 0) {
+        parse_fail(&st, RED_PARSE_ERROR_INVALID, "monitors config without heads");
+        goto done;
+    }
+    if (count > RED_QXL_MAX_MONITORS) {
+        parse_fail(&st, RED_PARSE_ERROR_LIMIT, "monitors config with %u heads (at most %u)",
+                   count, RED_QXL_MAX_MONITORS);
+        goto done;
+    }
+    if (hdr.max_allowed && count > hdr.max_allowed) {
+        parse_fail(&st, RED_PARSE_ERROR_INVALID, "monitors config with %u heads but "
+                   "max_allowed %u", count, hdr.max_allowed);
+        goto done;
+    }
+    out = g_malloc(sizeof(QXLMonitorsConfig) + count * sizeof(QXLHead));
+    out->count = (uint16_t)count;
+    out->max_allowed = hdr.max_allowed;
+    if (!parse_fetch(&st, heads_addr, out->heads, count * sizeof(QXLHead),
+                     "monitors config heads")) {
+        g_clear_pointer(&out, g_free);
+        goto done;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        const QXLHead *h = &out->heads[i];
+        if (h->width > RED_QXL_MAX_DIM || h->height > RED_QXL_MAX_DIM) {
+            parse_fail(&st, RED_PARSE_ERROR_LIMIT, "monitors config head %u is %ux%u", i,
+                       h->width, h->height);
+            g_clear_pointer(&out, g_free);
+            goto done;
+        }
+        if (!parse_surface_id(&st, h->surface_id, "monitors config head")) {
+            g_clear_pointer(&out, g_free);
+            goto done;
+        }
+    }
+done:
+    parse_state_finish(&st);
+    return out;
 }
 
 /* ---- any command ---- */

@@ -31,6 +31,7 @@
 #define RED_QXL_MAX_CURSOR_DIM 1024u                 /* cursor width / height */
 #define RED_QXL_MAX_CURSOR_DATA (UINT32_C(8) << 20)  /* bytes of one cursor shape */
 #define RED_QXL_MAX_MESSAGE_LEN 100000u              /* QXL_CMD_MESSAGE text */
+#define RED_QXL_MAX_MONITORS 16u                     /* heads of one monitors config */
 
 #define RED_PARSE_ERROR (red_parse_error_quark())
 GQuark red_parse_error_quark(void);
@@ -71,6 +72,16 @@ RedSurfaceCmd *red_parse_surface_cmd(const RedParseCtx *ctx, uint32_t group_id, 
  * (red_cursor_cmd_free). */
 RedCursorCmd *red_parse_cursor_cmd(const RedParseCtx *ctx, uint32_t group_id, QXLPHYSICAL addr,
                                    QXLReleaseInfoExt *release_out, GError **err);
+
+/* Parses the QXLMonitorsConfig that QXL_IO_MONITORS_CONFIG_ASYNC points at
+ * (it is not a ring command: nothing to release). The header is copied
+ * once, then 1 .. RED_QXL_MAX_MONITORS heads (and at most max_allowed when
+ * that is not 0) are copied once; every head must name a surface below
+ * n_surfaces and have width/height <= RED_QXL_MAX_DIM. Returns a host copy
+ * (header + count heads, count and max_allowed as validated) that the
+ * caller frees with g_free, or NULL + err. Worker thread. */
+QXLMonitorsConfig *red_parse_monitors_config(const RedParseCtx *ctx, uint32_t group_id,
+                                             QXLPHYSICAL addr, GError **err);
 
 /* Any command, by QXLCommand.type. */
 typedef struct RedCommand {

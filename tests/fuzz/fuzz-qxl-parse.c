@@ -5,7 +5,9 @@
  * memslot (group FAKE_GROUP, slot FAKE_SLOT), copied into a buffer of exactly
  * that size so ASan sees any read past the slot. Every parser runs on the
  * command address and every byte of each result is touched, so an in-place
- * pointer outside the slot shows up. Seeds: gen-qxl-parse-corpus.c. */
+ * pointer outside the slot shows up. The command type FAKE_FUZZ_MONITORS_CONFIG
+ * names red_parse_monitors_config (the QXL_IO_MONITORS_CONFIG_ASYNC data).
+ * Seeds: gen-qxl-parse-corpus.c. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +163,29 @@ static bool run_one(FakeQxl *f, uint32_t type, QXLPHYSICAL addr, uint32_t flags)
     return ok;
 }
 
+/* Parses a monitors config at addr and checks the copy; returns whether it
+ * parsed. */
+static bool run_monitors(FakeQxl *f, QXLPHYSICAL addr)
+{
+    GError *err = NULL;
+    QXLMonitorsConfig *c = red_parse_monitors_config(&f->ctx, FAKE_GROUP, addr, &err);
+    if (!c) {
+        g_assert_nonnull(err);
+        g_assert_true(g_str_has_prefix(err->message, "guest bug: "));
+        g_error_free(err);
+        return false;
+    }
+    g_assert_null(err);
+    g_assert_true(c->count >= 1 && c->count <= RED_QXL_MAX_MONITORS);
+    g_assert_true(!c->max_allowed || c->count <= c->max_allowed);
+    for (uint32_t i = 0; i < c->count; i++) {
+        g_assert_cmpuint(c->heads[i].surface_id, <, f->ctx.n_surfaces);
+    }
+    touch(c, sizeof(*c) + c->count * sizeof(QXLHead));
+    g_free(c);
+    return true;
+}
+
 bool fuzz_qxl_parse_run(const uint8_t *data, size_t size)
 {
     FakeFuzzHeader h;
@@ -176,7 +201,11 @@ bool fuzz_qxl_parse_run(const uint8_t *data, size_t size)
     fake_qxl_init_over(&f, mem, mem_size);
     QXLPHYSICAL addr = memslot_make_addr(f.slots, FAKE_SLOT, FAKE_GEN,
                                          FAKE_GUEST_BASE + h.offset);
-    bool ok = run_one(&f, h.cmd_type, addr, h.flags);
+    bool ok = h.cmd_type == FAKE_FUZZ_MONITORS_CONFIG ? run_monitors(&f, addr)
+                                                      : run_one(&f, h.cmd_type, addr, h.flags);
+    if (h.cmd_type != FAKE_FUZZ_MONITORS_CONFIG) {
+        run_monitors(&f, addr);
+    }
     /* The other parsers on the same bytes: more paths per input. */
     for (uint32_t t = QXL_CMD_DRAW; t <= QXL_CMD_SURFACE; t++) {
         if (t != h.cmd_type) {

@@ -158,6 +158,9 @@ static void other_seeds(void)
     cc->type = QXL_CURSOR_MOVE;
     cc->u.position = (QXLPoint16){ 100, 200 };
     finish("cursor-move", QXL_CMD_CURSOR, 0, ph);
+
+    begin();
+    finish("monitors-config", FAKE_FUZZ_MONITORS_CONFIG, 0, fake_monitors_config(&f, 2, NULL));
 }
 
 int main(int argc, char **argv)

@@ -301,3 +301,19 @@ QXLPHYSICAL fake_message(FakeQxl *f, const char *text)
     memcpy(m->data, text, len);
     return ph;
 }
+
+QXLPHYSICAL fake_monitors_config(FakeQxl *f, unsigned count, QXLMonitorsConfig **cfg)
+{
+    QXLPHYSICAL ph;
+    QXLMonitorsConfig *c = fake_alloc(f, sizeof(*c) + count * sizeof(QXLHead), &ph);
+    c->count = (uint16_t)count;
+    c->max_allowed = (uint16_t)count;
+    for (unsigned i = 0; i < count; i++) {
+        c->heads[i] = (QXLHead){ .id = i, .surface_id = 0, .width = 64, .height = 48,
+                                 .x = 64 * i, .y = 0 };
+    }
+    if (cfg) {
+        *cfg = c;
+    }
+    return ph;
+}

@@ -61,10 +61,17 @@ QXLPHYSICAL fake_surface_create(FakeQxl *f, uint32_t id, uint32_t w, uint32_t h,
                                 uint32_t format, QXLSurfaceCmd **cmd);
 QXLPHYSICAL fake_update_cmd(FakeQxl *f, uint32_t surface_id);
 QXLPHYSICAL fake_message(FakeQxl *f, const char *text);
+/* A QXLMonitorsConfig with `count` heads side by side (64x48 each, surface
+ * 0), max_allowed = count; *cfg (optional) gets its host pointer. */
+QXLPHYSICAL fake_monitors_config(FakeQxl *f, unsigned count, QXLMonitorsConfig **cfg);
+
+/* FakeFuzzHeader.cmd_type of a monitors config (QXL_IO_MONITORS_CONFIG_ASYNC
+ * data, not a ring command): no QXL_CMD_* uses this value. */
+#define FAKE_FUZZ_MONITORS_CONFIG 0xf0u
 
 /* Fuzz input layout: a FakeFuzzHeader, then the device memory. */
 typedef struct FakeFuzzHeader {
-    uint8_t cmd_type;           /* QXL_CMD_* */
+    uint8_t cmd_type;           /* QXL_CMD_* or FAKE_FUZZ_MONITORS_CONFIG */
     uint8_t flags;              /* QXLCommandExt.flags */
     uint8_t reserved[2];
     uint32_t offset;            /* command offset in the memory, little endian */

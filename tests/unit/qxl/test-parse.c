@@ -812,6 +812,88 @@ static void test_bad_other_commands(void)
     teardown();
 }
 
+/* Monitors config (QXL_IO_MONITORS_CONFIG_ASYNC): a host copy of exactly
+ * the validated header and heads, and every defect rejected. */
+static void expect_monitors_fail(QXLPHYSICAL ph, int code, const char *needle)
+{
+    GError *err = NULL;
+    g_assert_null(red_parse_monitors_config(&f.ctx, FAKE_GROUP, ph, &err));
+    g_assert_error(err, RED_PARSE_ERROR, code);
+    g_assert_true(g_str_has_prefix(err->message, "guest bug: "));
+    if (!strstr(err->message, needle)) {
+        g_error("message '%s' lacks '%s'", err->message, needle);
+    }
+    g_error_free(err);
+}
+
+static void test_monitors_config(void)
+{
+    setup();
+    GError *err = NULL;
+    QXLMonitorsConfig *g;
+    QXLPHYSICAL ph = fake_monitors_config(&f, 2, &g);
+    g->heads[1].surface_id = FAKE_N_SURFACES - 1;
+    g->heads[1].flags = 5;
+    QXLMonitorsConfig *c = red_parse_monitors_config(&f.ctx, FAKE_GROUP, ph, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(c);
+    g_assert_true(c != g);
+    g_assert_cmpuint(c->count, ==, 2);
+    g_assert_cmpuint(c->max_allowed, ==, 2);
+    g_assert_cmpmem(c->heads, 2 * sizeof(QXLHead), g->heads, 2 * sizeof(QXLHead));
+    /* A host copy: later guest writes do not reach it. */
+    g->heads[0].width = 1;
+    g_assert_cmpuint(c->heads[0].width, ==, 64);
+    g_free(c);
+
+    /* No fixed limit (max_allowed 0) and the largest count. */
+    ph = fake_monitors_config(&f, RED_QXL_MAX_MONITORS, &g);
+    g->max_allowed = 0;
+    c = red_parse_monitors_config(&f.ctx, FAKE_GROUP, ph, NULL);
+    g_assert_nonnull(c);
+    g_assert_cmpuint(c->count, ==, RED_QXL_MAX_MONITORS);
+    g_assert_cmpuint(c->heads[RED_QXL_MAX_MONITORS - 1].x, ==, 64 * (RED_QXL_MAX_MONITORS - 1));
+    g_free(c);
+
+    /* Too many heads: over our limit, over the guest's max_allowed, none. */
+    ph = fake_monitors_config(&f, RED_QXL_MAX_MONITORS + 1, &g);
+    g->max_allowed = 0;
+    expect_monitors_fail(ph, RED_PARSE_ERROR_LIMIT, "17 heads");
+    ph = fake_monitors_config(&f, 3, &g);
+    g->max_allowed = 2;
+    expect_monitors_fail(ph, RED_PARSE_ERROR_INVALID, "max_allowed 2");
+    g->count = 0;
+    expect_monitors_fail(ph, RED_PARSE_ERROR_INVALID, "without heads");
+
+    /* A head on a surface that cannot exist, or larger than any surface. */
+    ph = fake_monitors_config(&f, 2, &g);
+    g->heads[1].surface_id = FAKE_N_SURFACES;
+    expect_monitors_fail(ph, RED_PARSE_ERROR_INVALID, "surface id 16");
+    g->heads[1].surface_id = 0;
+    g->heads[0].height = RED_QXL_MAX_DIM + 1;
+    expect_monitors_fail(ph, RED_PARSE_ERROR_LIMIT, "head 0");
+
+    /* Pointers outside the slot: the header, the heads past the slot end,
+     * another group. */
+    QXLPHYSICAL outside = memslot_make_addr(f.slots, FAKE_SLOT, FAKE_GEN,
+                                            FAKE_GUEST_BASE + MEM_SIZE);
+    expect_monitors_fail(outside, RED_PARSE_ERROR_ADDRESS, "monitors config");
+    QXLMonitorsConfig *tail = (QXLMonitorsConfig *)(f.mem + MEM_SIZE - sizeof(QXLMonitorsConfig) -
+                                                    sizeof(QXLHead));
+    memset(tail, 0, sizeof(*tail) + sizeof(QXLHead));
+    tail->count = 1;
+    c = red_parse_monitors_config(&f.ctx, FAKE_GROUP, fake_phys(&f, tail), NULL);
+    g_assert_nonnull(c);
+    g_free(c);
+    tail->count = 2;
+    expect_monitors_fail(fake_phys(&f, tail), RED_PARSE_ERROR_ADDRESS, "monitors config heads");
+    g_assert_null(red_parse_monitors_config(&f.ctx, 0, fake_monitors_config(&f, 1, NULL),
+                                            &err));
+    g_assert_error(err, RED_PARSE_ERROR, RED_PARSE_ERROR_ADDRESS);
+    g_clear_error(&err);
+    teardown();
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -829,5 +911,6 @@ int main(int argc, char **argv)
     g_test_add_func("/qxl/parse/command-budget", test_command_budget);
     g_test_add_func("/qxl/parse/bad-fields", test_bad_fields);
     g_test_add_func("/qxl/parse/bad-other-commands", test_bad_other_commands);
+    g_test_add_func("/qxl/parse/monitors-config", test_monitors_config);
     return g_test_run();
 }
