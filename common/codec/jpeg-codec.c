@@ -1,7 +1,9 @@
 /* JPEG encoder and test decoder over libjpeg(-turbo). Errors from libjpeg
  * come back through a longjmp out of its error_exit hook, confined to the
- * functions here. The encoder feeds rows top first, converted to packed
- * RGB in one scratch row. */
+ * functions here. The encoder feeds rows top first: 32-bit and 24-bit rows
+ * straight from the image (libjpeg-turbo's extended input colour spaces
+ * read B,G,R(,X) memory order itself), 16-bit rows converted to packed RGB
+ * in one scratch row. */
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +54,28 @@ static void row_to_rgb(const CodecImage *img, const uint8_t *s, uint8_t *d)
     }
 }
 
+/* The libjpeg colour space that reads img's rows as they are in memory
+ * (little-endian x8r8g8b8 is B,G,R,X; 24-bit is B,G,R), with its bytes per
+ * pixel; JCS_RGB with 3 when rows need row_to_rgb. */
+static J_COLOR_SPACE direct_space(const CodecImage *img, int *components)
+{
+#ifdef JCS_EXTENSIONS
+    switch (img->fmt) {
+    case SPICE_BITMAP_FMT_32BIT:
+    case SPICE_BITMAP_FMT_RGBA:     /* the alpha byte is ignored like X */
+        *components = 4;
+        return JCS_EXT_BGRX;
+    case SPICE_BITMAP_FMT_24BIT:
+        *components = 3;
+        return JCS_EXT_BGR;
+    default:
+        break;
+    }
+#endif
+    *components = 3;
+    return JCS_RGB;
+}
+
 bool jpeg_encode(const CodecImage *img, int quality, CodecBuf *out)
 {
     if (!jpeg_can_encode(img)) {
@@ -61,7 +85,10 @@ bool jpeg_encode(const CodecImage *img, int quality, CodecBuf *out)
     JpegErr err;
     unsigned char *mem = NULL;
     unsigned long mem_len = 0;
-    uint8_t *volatile row = g_malloc((size_t)img->width * 3);
+    int components;
+    J_COLOR_SPACE space = direct_space(img, &components);
+    bool convert = space == JCS_RGB;
+    uint8_t *volatile row = convert ? g_malloc((size_t)img->width * 3) : NULL;
 
     cinfo.err = jpeg_std_error(&err.mgr);
     err.mgr.error_exit = jpeg_err_exit;
@@ -77,15 +104,22 @@ bool jpeg_encode(const CodecImage *img, int quality, CodecBuf *out)
     jpeg_mem_dest(&cinfo, &mem, &mem_len);
     cinfo.image_width = img->width;
     cinfo.image_height = img->height;
-    cinfo.input_components = 3;
-    cinfo.in_color_space = JCS_RGB;
+    cinfo.input_components = components;
+    cinfo.in_color_space = space;
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, quality, TRUE);
     cinfo.dct_method = JDCT_IFAST;
     jpeg_start_compress(&cinfo, TRUE);
-    for (uint32_t y = 0; y < img->height; y++) {
-        JSAMPROW rp = row;
-        row_to_rgb(img, codec_image_top_row(img, y), row);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        uint32_t y = cinfo.next_scanline;
+        JSAMPROW rp;
+        if (convert) {
+            row_to_rgb(img, codec_image_top_row(img, y), row);
+            rp = row;
+        } else {
+            /* libjpeg only reads input rows; its API just lacks const */
+            rp = (JSAMPROW)(uintptr_t)codec_image_top_row(img, y);
+        }
         jpeg_write_scanlines(&cinfo, &rp, 1);
     }
     jpeg_finish_compress(&cinfo);

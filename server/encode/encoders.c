@@ -173,6 +173,21 @@ static RedEncCodec fallback_of(RedEncCodec c)
     }
 }
 
+/* Lossless codecs without state on either side: when their output is not
+ * smaller than the raw BITMAP, the raw one goes instead (GLZ must not: the
+ * client's window already counts the image; JPEG is lossy, so smaller). */
+static bool replace_by_raw(RedEncCodec c)
+{
+    return c == RED_CODEC_LZ4 || c == RED_CODEC_LZ || c == RED_CODEC_QUIC;
+}
+
+/* Bytes of img's raw BITMAP body (see raw_encode in codecs.c): an 18-byte
+ * header and the packed rows. */
+static size_t raw_body_bytes(const CodecImage *img)
+{
+    return 18 + (size_t)img->width * codec_fmt_bpp(img->fmt) * img->height;
+}
+
 static bool try_codec(RedEncoders *encs, RedEncCodec c, const CodecImage *img, RedEncOutput *out)
 {
     RedEncoder *enc = encs->codec[c];
@@ -198,6 +213,11 @@ bool red_encoders_encode(RedEncoders *encs, const RedEncInput *in,
     RedEncCodec c = red_encode_select(&encs->policy, &img, hints, encs->disabled, window);
     for (;;) {
         if (try_codec(encs, c, &img, out)) {
+            if (replace_by_raw(c) && out->body.len >= raw_body_bytes(&img)) {
+                /* incompressible (noise): raw is smaller and cheaper to decode */
+                bool raw = try_codec(encs, RED_CODEC_RAW, &img, out);
+                g_assert(raw);      /* normalise() checked raw can take img */
+            }
             return true;
         }
         /* the reference path encodes every valid image */

@@ -379,6 +379,67 @@ static void test_jpeg_quality(void)
     g_free(master);
 }
 
+/* Stateless lossless codecs never send more than the raw BITMAP: 32-bit
+ * noise under LZ4 (which keeps the pad byte and grows by its framing) goes
+ * raw, exactly; a compressible picture still goes LZ4; encode_with (no
+ * policy) still returns the LZ4 body, which is the larger one. */
+static void test_incompressible_goes_raw(void)
+{
+    uint32_t w = 160, h = 120;
+    uint32_t *noise = make_master(&(Rng){ 9 }, KIND_NOISE, w, h);
+    uint32_t *text = make_master(&(Rng){ 10 }, KIND_TEXT, w, h);
+    RedEncPolicy pol = { .image_compression = SPICE_IMAGE_COMPRESSION_LZ4, .client_lz4 = true,
+                         .jpeg = RED_ENC_WAN_NEVER, .zlib_glz = RED_ENC_WAN_NEVER };
+    RedEncoders *encs = red_encoders_new(&pol, NULL);
+    RedEncHints hints = { .from_drawable = true };
+    size_t raw_bytes = 18 + (size_t)w * h * 4;
+    RedEncInput in = { .format = RED_ENC_FMT_XRGB8888, .width = w, .height = h,
+                       .stride = (size_t)w * 4, .data = (const uint8_t *)noise, .top_down = true };
+    RedEncOutput out = { 0 }, lz4 = { 0 };
+
+    g_assert_true(red_encoders_encode_with(encs, RED_CODEC_LZ4, &in, &lz4));
+    g_assert_cmpuint(lz4.body.len, >=, raw_bytes);      /* the premise: LZ4 grows noise */
+    g_assert_true(red_encoders_encode(encs, &in, &hints, &out));
+    g_assert_cmpint(out.codec, ==, RED_CODEC_RAW);
+    g_assert_cmpint(out.image_type, ==, SPICE_IMAGE_TYPE_BITMAP);
+    g_assert_cmpuint(out.body.len, ==, raw_bytes);
+    CodecPicture pic;
+    const char *err = "?";
+    g_assert_true(decode_body(&out, w, h, NULL, 0, NULL, &pic, &err));
+    CodecImage img = { .fmt = SPICE_BITMAP_FMT_32BIT, .width = w, .height = h,
+                       .stride = (size_t)w * 4, .data = (const uint8_t *)noise, .top_down = true };
+    g_assert_true(picture_matches(&img, &pic, "noise"));
+    codec_picture_clear(&pic);
+    red_encoder_output_clear(&out);
+    red_encoder_output_clear(&lz4);
+
+    in.data = (const uint8_t *)text;
+    g_assert_true(red_encoders_encode(encs, &in, &hints, &out));
+    g_assert_cmpint(out.codec, ==, RED_CODEC_LZ4);
+    g_assert_cmpuint(out.body.len, <, raw_bytes);
+    red_encoder_output_clear(&out);
+
+    /* the same rule for LZ (LZ_RGB drops the pad byte, so it wins on
+     * 32-bit noise; 24-bit noise it cannot shrink) */
+    pol.image_compression = SPICE_IMAGE_COMPRESSION_LZ;
+    red_encoders_set_policy(encs, &pol);
+    uint8_t *rgb = g_malloc((size_t)w * h * 3);
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) {
+        rgb[i] = (uint8_t)(noise[i / 3] >> (8 * (i % 3)));
+    }
+    RedEncInput in24 = { .format = RED_ENC_FMT_RGB888, .width = w, .height = h,
+                         .stride = (size_t)w * 3, .data = rgb, .top_down = true };
+    g_assert_true(red_encoders_encode(encs, &in24, &hints, &out));
+    g_assert_cmpint(out.codec, ==, RED_CODEC_RAW);
+    g_assert_cmpuint(out.body.len, ==, 18 + (size_t)w * h * 3);
+    red_encoder_output_clear(&out);
+
+    g_free(rgb);
+    red_encoders_free(encs);
+    g_free(noise);
+    g_free(text);
+}
+
 /* Invalid inputs are refused, never encoded. */
 static void test_invalid_input(void)
 {
@@ -417,5 +478,6 @@ int main(int argc, char **argv)
     g_test_add_func("/codec/encoders/env-disable", test_env_disable);
     g_test_add_func("/codec/encoders/invalid-input", test_invalid_input);
     g_test_add_func("/codec/encoders/jpeg-quality", test_jpeg_quality);
+    g_test_add_func("/codec/encoders/incompressible-goes-raw", test_incompressible_goes_raw);
     return g_test_run();
 }
