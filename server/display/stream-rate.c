@@ -107,14 +107,29 @@ void stream_rate_on_server_drop(StreamRate *r, int64_t now_ms)
     lower(r, now_ms);
 }
 
-void stream_rate_on_sent(StreamRate *r, size_t bytes, int64_t now_ms)
+void stream_rate_on_sent(StreamRate *r, size_t bytes, uint64_t pixels, int64_t now_ms)
 {
     r->frames_sent++;
     r->bytes_sent += bytes;
+    r->last_frame_bytes = bytes;
+    r->last_frame_pixels = pixels;
     if (!r->client_reports && now_ms - r->window_start_ms >= STREAM_SELF_REPORT_MS) {
         judge(r, r->server_drops > 0, now_ms);
         r->window_start_ms = now_ms;
     }
+}
+
+size_t stream_rate_expected_bytes(const StreamRate *r, uint64_t pixels)
+{
+    uint64_t bytes;
+    if (r->last_frame_bytes && r->last_frame_pixels) {
+        /* frames are at most CODEC_MAX_PIXELS (2^26), their JPEGs well under
+         * 2^31 bytes: the product stays far below 2^64 */
+        bytes = (uint64_t)r->last_frame_bytes * 9 / 8 * pixels / r->last_frame_pixels;
+    } else {
+        bytes = pixels * (uint64_t)r->quality / STREAM_FIRST_FRAME_QUALITY_DIVISOR;
+    }
+    return (size_t)(bytes + STREAM_FRAME_HEADER_BYTES);
 }
 
 bool stream_rate_may_send(const StreamRate *r, int64_t last_sent_ms, int64_t now_ms)

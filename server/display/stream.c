@@ -7,8 +7,10 @@
  *    socket, at the quality of that client's controller (stream-rate.c),
  *    stamped with the client's "now" plus a small margin. At most
  *    STREAM_MAX_QUEUED_FRAMES frames of a stream wait in a pipe; an older
- *    one is dropped for a newer one. Clients that cannot play it get the
- *    drawable as an ordinary draw.
+ *    one is dropped for a newer one. A waiting frame is charged its
+ *    expected JPEG size; one always fits, a second only under the
+ *    operation limit. Clients that cannot play it get the drawable as an
+ *    ordinary draw.
  *  - any other drawable on the primary that covers part of a stream is cut
  *    out of that stream's clip first (STREAM_CLIP before the draw), so a
  *    frame the client shows late never paints over it.
@@ -40,7 +42,6 @@ typedef struct StreamFrame {
     CodecImage img;                 /* top-down, packed, data owned */
     RedRect dest;                   /* the drawable's bbox */
     pixman_region32_t region;       /* pixels it paints */
-    size_t bytes;                   /* host memory held */
     int jpeg_quality;               /* of jpeg, 0 = none */
     CodecBuf jpeg;
 } StreamFrame;
@@ -65,7 +66,6 @@ static StreamFrame *stream_frame_new(const RedDrawable *red, const pixman_region
     f->dest = red->bbox;
     pixman_region32_init(&f->region);
     pixman_region32_copy(&f->region, region);
-    f->bytes = sizeof(*f) + row * src.height;
     return f;
 }
 
@@ -78,6 +78,11 @@ static void stream_frame_unref(StreamFrame *f)
     codec_buf_clear(&f->jpeg);
     pixman_region32_fini(&f->region);
     g_free(f);
+}
+
+static uint64_t frame_pixels(const StreamFrame *f)
+{
+    return (uint64_t)f->img.width * f->img.height;
 }
 
 /* The JPEG of f at quality (cached for the next client at the same one). */
@@ -232,13 +237,13 @@ static uint16_t frame_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWrit
     if (f->img.width == a->width && f->img.height == a->height &&
         memcmp(&f->dest, &a->dest, sizeof(f->dest)) == 0) {
         wire_display_stream_data(w, item->stream_id, stamp, f->jpeg.data, (uint32_t)f->jpeg.len);
-        stream_rate_on_sent(&a->rate, f->jpeg.len, now);
+        stream_rate_on_sent(&a->rate, f->jpeg.len, frame_pixels(f), now);
         return SPICE_MSG_DISPLAY_STREAM_DATA;
     }
     WireRect dest = wire_rect(&f->dest);
     wire_display_stream_data_sized(w, item->stream_id, stamp, f->img.width, f->img.height, &dest,
                                    f->jpeg.data, (uint32_t)f->jpeg.len);
-    stream_rate_on_sent(&a->rate, f->jpeg.len, now);
+    stream_rate_on_sent(&a->rate, f->jpeg.len, frame_pixels(f), now);
     return SPICE_MSG_DISPLAY_STREAM_DATA_SIZED;
 }
 
@@ -423,14 +428,21 @@ static void agent_frame(DisplayChannelClient *dcc, const Stream *s, StreamFrame 
         drop_frames(dcc, s->id, true);
         stream_rate_on_server_drop(&a->rate, now);
     }
-    if (dcc_queued_bytes(dcc) + f->bytes > dcc_ops_limit(dcc)) {
+    /* A waiting frame is charged what it will put on the wire (its JPEG,
+     * estimated), not its raw copy: the copy is shared by every client and
+     * bounded by STREAM_MAX_QUEUED_FRAMES. The first waiting frame of a
+     * stream always goes in, however large, or a stream whose JPEG is
+     * near half the budget would never send a frame; a second one only
+     * when it fits under the operation limit. */
+    size_t charge = stream_rate_expected_bytes(&a->rate, frame_pixels(f));
+    if (a->queued > 0 && dcc_queued_bytes(dcc) + charge > dcc_ops_limit(dcc)) {
         stream_rate_on_server_drop(&a->rate, now);
         return;
     }
     FrameItem *item = g_new0(FrameItem, 1);
     item->base.ops = &frame_item_ops;
     item->base.kind = DCC_ITEM_STREAM_FRAME;
-    item->base.size = sizeof(*item) + f->bytes;
+    item->base.size = sizeof(*item) + charge;
     item->frame = f;
     f->refs++;
     item->stream_id = s->id;

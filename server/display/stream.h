@@ -139,6 +139,13 @@ int64_t stream_detector_next_deadline(const StreamDetector *d, int64_t now_ms);
 #define STREAM_MARGIN_STEP_MS 20u
 /* Frames of one stream queued in one client's pipe at most. */
 #define STREAM_MAX_QUEUED_FRAMES 2u
+/* Before a client was sent any frame of a stream, a frame is expected to
+ * encode to pixels * quality / this (+ headers): 0.5 byte per pixel at
+ * quality 80, about 4 bits per pixel, above what 4:2:0 JPEG of video
+ * takes at that quality (measured 1..2.5 bits) without charging the raw
+ * copy (docs/streams.md, pipe budget). */
+#define STREAM_FIRST_FRAME_QUALITY_DIVISOR 160u
+#define STREAM_FRAME_HEADER_BYTES 1024u
 /* STREAM_ACTIVATE_REPORT window (upstream RED_STREAM_CLIENT_REPORT_*). */
 #define STREAM_REPORT_WINDOW 5u
 #define STREAM_REPORT_TIMEOUT_MS 1000u
@@ -154,6 +161,8 @@ typedef struct StreamRate {
     uint32_t good_reports;
     uint32_t server_drops;          /* since the last evaluation */
     uint64_t frames_sent, bytes_sent, drops_total, skips_total;
+    size_t last_frame_bytes;        /* JPEG bytes of the last frame sent, 0 = none yet */
+    uint64_t last_frame_pixels;     /* its width * height */
     uint64_t raises, lowers, reports;
 } StreamRate;
 
@@ -167,8 +176,12 @@ void stream_rate_on_report(StreamRate *r, uint32_t frames, uint32_t drops, int32
                            int64_t now_ms);
 /* The server dropped a frame for this client (pipe full, client behind). */
 void stream_rate_on_server_drop(StreamRate *r, int64_t now_ms);
-/* A frame of `bytes` went to the client. */
-void stream_rate_on_sent(StreamRate *r, size_t bytes, int64_t now_ms);
+/* A frame of `pixels` encoded to `bytes` went to the client. */
+void stream_rate_on_sent(StreamRate *r, size_t bytes, uint64_t pixels, int64_t now_ms);
+/* Bytes a waiting frame of `pixels` is charged to the client's pipe: the
+ * last frame sent scaled to this size (+1/8 for quality steps), or a bound
+ * from the quality before any frame was sent. */
+size_t stream_rate_expected_bytes(const StreamRate *r, uint64_t pixels);
 /* Whether a frame arriving at now_ms may go out, given when the last one
  * was queued (-1: none yet): paces to r->fps. */
 bool stream_rate_may_send(const StreamRate *r, int64_t last_sent_ms, int64_t now_ms);

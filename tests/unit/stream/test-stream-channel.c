@@ -2,8 +2,9 @@
  * socketpair (the harness of tests/unit/display): the stream message
  * sequence, JPEG frames the client can decode, clip updates, the timeout
  * with its lossless upgrade, and a client without MJPEG getting ordinary
- * draws. The stream clock is injected; the timeout waits for the stream
- * timer (at most ~1 s, bounded). */
+ * draws; streams whose raw frames exceed half the pipe budget, with a
+ * reading and a stalled client. The stream clock is injected; the timeout
+ * waits for the stream timer (at most ~1 s, bounded). */
 #include <string.h>
 #include <glib.h>
 #include <spice/protocol.h>
@@ -227,11 +228,122 @@ static void test_streaming_off(void)
     rh_fini(&h);
 }
 
+/* ---- the pipe budget (docs/streams.md) ---- */
+
+/* n full-primary video frames, 33 ms apart, reading as we go (or not). */
+static void play_full(RawHarness *h, int first, int n, bool read)
+{
+    for (int i = first; i < first + n; i++) {
+        fake_now += 33;
+        rh_draw(h, stream_test_video_frame(0, 0, RH_PRIMARY_W, RH_PRIMARY_H, i));
+        rh_pump(h, read);
+    }
+}
+
+static unsigned frames_in_pipe(const DisplayChannelClient *dcc)
+{
+    unsigned n = 0;
+    for (GList *l = dcc->base.pipe.head; l; l = l->next) {
+        n += ((RedPipeItem *)l->data)->kind == DCC_ITEM_STREAM_FRAME;
+    }
+    return n;
+}
+
+/* Lowers the budget so one raw frame of the whole primary is larger than
+ * the operation limit (half the budget). */
+static void small_budget(RawHarness *h)
+{
+    h->dc->pipe_budget = DISPLAY_MIN_PIPE_BUDGET;
+    g_assert_cmpuint((size_t)RH_PRIMARY_W * RH_PRIMARY_H * 4, >, DISPLAY_MIN_PIPE_BUDGET / 2);
+}
+
+/* A stream whose raw frames are larger than half the pipe budget still
+ * sends its frames (they are charged their JPEG size, and one always
+ * fits), and ends with the exact picture. */
+static void test_large_stream_delivers(void)
+{
+    RawHarness h;
+    memset(&seen, 0, sizeof(seen));
+    fake_now = 100000;
+    harness_init(&h);
+    small_budget(&h);
+    rh_connect(&h, 1u << SPICE_DISPLAY_CAP_STREAM_REPORT);
+    play_full(&h, 0, STREAM_START_FRAMES + 30, true);
+    rh_settle(&h);
+    g_assert_cmpuint(seen.creates, ==, 1);
+    g_assert_cmpuint(seen.datas, >=, 20);
+    g_assert_false(seen.bad_jpeg);
+    g_assert_cmpuint(seen.jpeg_w, ==, RH_PRIMARY_W);
+    g_assert_cmpuint(seen.jpeg_h, ==, RH_PRIMARY_H);
+    DisplayChannelClient *dcc = h.dc->clients->data;
+    StreamAgent *a = &dcc->agents[seen.last_id];
+    /* the charge follows the frames sent: far below the raw copy */
+    size_t charge = stream_rate_expected_bytes(&a->rate, (uint64_t)RH_PRIMARY_W * RH_PRIMARY_H);
+    g_assert_cmpuint(a->rate.last_frame_bytes, >, 0);
+    g_assert_cmpuint(charge, <, (size_t)RH_PRIMARY_W * RH_PRIMARY_H);
+    wait_timeout(&h);
+    rh_settle(&h);
+    g_assert_false(h.tc.error);
+    g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
+    rh_fini(&h);
+}
+
+/* A client that stops reading: at most STREAM_MAX_QUEUED_FRAMES frames of
+ * the stream wait in its pipe (the newest replace the oldest), the pipe's
+ * charge stays under the operation limit plus one frame, and once it reads
+ * again frames flow and the picture ends exact. */
+static void test_stalled_client_bounded(void)
+{
+    RawHarness h;
+    memset(&seen, 0, sizeof(seen));
+    fake_now = 100000;
+    harness_init(&h);
+    small_budget(&h);
+    rh_connect(&h, 1u << SPICE_DISPLAY_CAP_STREAM_REPORT);
+    play_full(&h, 0, STREAM_START_FRAMES + 5, true);
+    rh_settle(&h);
+    g_assert_cmpuint(seen.creates, ==, 1);
+    DisplayChannelClient *dcc = h.dc->clients->data;
+    StreamAgent *a = &dcc->agents[seen.last_id];
+    uint64_t drops = a->rate.drops_total;
+    size_t limit = DISPLAY_MIN_PIPE_BUDGET / 2;
+    size_t max_bytes = 0;
+    unsigned max_frames = 0;
+
+    for (int i = 0; i < 300; i++) {
+        play_full(&h, 100 + i, 1, false);
+        g_assert_true(a->active);
+        g_assert_cmpuint(a->queued, <=, STREAM_MAX_QUEUED_FRAMES);
+        g_assert_cmpuint(a->queued, ==, frames_in_pipe(dcc));
+        max_frames = MAX(max_frames, frames_in_pipe(dcc));
+        max_bytes = MAX(max_bytes, dcc_queued_bytes(dcc));
+        g_assert_cmpuint(g_queue_get_length(&dcc->base.pipe), <=, 8);
+    }
+    size_t frame_charge = stream_rate_expected_bytes(&a->rate,
+                                                     (uint64_t)RH_PRIMARY_W * RH_PRIMARY_H);
+    g_assert_cmpuint(max_frames, ==, STREAM_MAX_QUEUED_FRAMES);
+    g_assert_cmpuint(max_bytes, <=, limit + frame_charge + 4096);
+    g_assert_cmpuint(a->rate.drops_total, >, drops);        /* stale frames were replaced */
+
+    unsigned datas = seen.datas;
+    play_full(&h, 500, 10, true);
+    rh_settle(&h);
+    g_assert_cmpuint(seen.datas, >, datas);
+    g_assert_false(seen.bad_jpeg);
+    wait_timeout(&h);
+    rh_settle(&h);
+    g_assert_false(h.tc.error);
+    g_assert_cmpint(test_client_compare(&h.tc, 0, h.canvases[0]), ==, 0);
+    rh_fini(&h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/stream/channel/sequence", test_stream_sequence);
     g_test_add_func("/stream/channel/no-mjpeg", test_no_mjpeg_client);
     g_test_add_func("/stream/channel/off-and-surface-destroy", test_streaming_off);
+    g_test_add_func("/stream/channel/large-stream-delivers", test_large_stream_delivers);
+    g_test_add_func("/stream/channel/stalled-client-bounded", test_stalled_client_bounded);
     return g_test_run();
 }

@@ -235,10 +235,28 @@ static void test_rate_controller(void)
     stream_rate_on_server_drop(&r, STREAM_ADJUST_COOLDOWN_MS);
     q = r.quality;
     for (int64_t ms = 0; ms < 20000; ms += 33) {
-        stream_rate_on_sent(&r, 1000, STREAM_ADJUST_COOLDOWN_MS + ms);
+        stream_rate_on_sent(&r, 1000, 64 * 64, STREAM_ADJUST_COOLDOWN_MS + ms);
     }
     g_assert_cmpint(r.quality, >, q);
     g_assert_cmpuint(r.frames_sent, >, 600);
+}
+
+/* What a waiting frame is charged: a quality bound before any frame was
+ * sent, then the last frame's JPEG size scaled to the new frame's area. */
+static void test_rate_expected_bytes(void)
+{
+    StreamRate r;
+    stream_rate_init(&r, 30, true, 0);
+    uint64_t px = 1600 * 900;
+    size_t first = stream_rate_expected_bytes(&r, px);
+    g_assert_cmpuint(first, ==, px * STREAM_QUALITY_START / STREAM_FIRST_FRAME_QUALITY_DIVISOR +
+                                    STREAM_FRAME_HEADER_BYTES);
+    g_assert_cmpuint(first, <, px);                     /* a quarter of the raw copy at most */
+    stream_rate_on_sent(&r, 100000, px, 0);
+    g_assert_cmpuint(stream_rate_expected_bytes(&r, px), ==,
+                     100000 * 9 / 8 + STREAM_FRAME_HEADER_BYTES);
+    g_assert_cmpuint(stream_rate_expected_bytes(&r, px * 2), ==,
+                     100000 * 9 / 8 * 2 + STREAM_FRAME_HEADER_BYTES);
 }
 
 /* ---- byte layouts ---- */
@@ -318,6 +336,7 @@ int main(int argc, char **argv)
     g_test_add_func("/stream/detect/text-filter-off", test_detect_text_filter);
     g_test_add_func("/stream/detect/continue-resize-many", test_detect_continue_resize_many);
     g_test_add_func("/stream/rate", test_rate_controller);
+    g_test_add_func("/stream/rate/expected-bytes", test_rate_expected_bytes);
     g_test_add_func("/stream/marshal", test_marshal);
     return g_test_run();
 }
