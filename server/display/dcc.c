@@ -22,9 +22,17 @@
 
 /* Most items a pipe holds in DRAW mode (bounds per-item overhead too). */
 #define DCC_MAX_PIPE_ITEMS 4096u
-/* Clip rectangles a damage band carries at most; more go unclipped (the
- * whole band box is re-read from the up-to-date canvas). */
-#define DCC_DAMAGE_MAX_CLIP_RECTS 64
+/* A band of damage (at most half the pipe budget of pixels) goes out as at
+ * most this many images, each the current pixels of one box of it, so the
+ * bytes follow what changed rather than the band's bounding box. */
+#define DCC_DAMAGE_MAX_RECTS 32
+/* Boxes planned before merging; damage with more rectangles is first
+ * reduced to one box per tile of a DCC_DAMAGE_GRID square grid. */
+#define DCC_DAMAGE_GRID 8
+#define DCC_DAMAGE_PLAN_BOXES (DCC_DAMAGE_GRID * DCC_DAMAGE_GRID)
+/* Two boxes are merged when the undamaged pixels their bounding box adds
+ * cost fewer raw bytes than this (about one DRAW_COPY's headers). */
+#define DCC_DAMAGE_MERGE_BYTES 128
 
 size_t dcc_queued_bytes(const DisplayChannelClient *dcc)
 {
@@ -211,9 +219,13 @@ void dcc_reset_cache(DisplayChannelClient *dcc)
 
 /* ---- damage bands ---- */
 
+/* A band of damage goes out as at most DCC_DAMAGE_MAX_RECTS images, one
+ * per box of its plan (damage_plan). Each item carries its box; at marshal
+ * time it sends the current pixels of what is still damaged inside it. */
 typedef struct DamageItem {
     RedPipeItem base;
     uint32_t surface_id;
+    pixman_box32_t box;
 } DamageItem;
 
 static uint8_t bitmap_format_for(uint32_t surface_format, unsigned *bpp)
@@ -258,80 +270,148 @@ static uint8_t *read_pixels(RedCanvas *canvas, const pixman_box32_t *box, uint32
     return buf;
 }
 
+static int64_t box_area(const pixman_box32_t *b)
+{
+    return (int64_t)(b->x2 - b->x1) * (b->y2 - b->y1);
+}
+
+static pixman_box32_t box_union(const pixman_box32_t *a, const pixman_box32_t *b)
+{
+    return (pixman_box32_t){ MIN(a->x1, b->x1), MIN(a->y1, b->y1),
+                             MAX(a->x2, b->x2), MAX(a->y2, b->y2) };
+}
+
+/* Coarsens rects (more than DCC_DAMAGE_PLAN_BOXES) to the bounding box of
+ * what falls in each tile of a DCC_DAMAGE_GRID square grid over ext: one
+ * pass over the rects, at most DCC_DAMAGE_PLAN_BOXES boxes out. */
+static int damage_grid(const pixman_box32_t *rects, int n, const pixman_box32_t *ext,
+                       pixman_box32_t *out)
+{
+    int tw = (ext->x2 - ext->x1 + DCC_DAMAGE_GRID - 1) / DCC_DAMAGE_GRID;
+    int th = (ext->y2 - ext->y1 + DCC_DAMAGE_GRID - 1) / DCC_DAMAGE_GRID;
+    pixman_box32_t tiles[DCC_DAMAGE_GRID * DCC_DAMAGE_GRID];
+    bool used[DCC_DAMAGE_GRID * DCC_DAMAGE_GRID] = { false };
+
+    tw = MAX(tw, 1);
+    th = MAX(th, 1);
+    for (int i = 0; i < n; i++) {
+        const pixman_box32_t *r = &rects[i];
+        int tx1 = (r->x1 - ext->x1) / tw, tx2 = (r->x2 - 1 - ext->x1) / tw;
+        int ty1 = (r->y1 - ext->y1) / th, ty2 = (r->y2 - 1 - ext->y1) / th;
+        for (int ty = ty1; ty <= ty2; ty++) {
+            for (int tx = tx1; tx <= tx2; tx++) {
+                int t = ty * DCC_DAMAGE_GRID + tx;
+                int x0 = ext->x1 + tx * tw, y0 = ext->y1 + ty * th;
+                pixman_box32_t c = { MAX(r->x1, x0), MAX(r->y1, y0),
+                                     MIN(r->x2, x0 + tw), MIN(r->y2, y0 + th) };
+                tiles[t] = used[t] ? box_union(&tiles[t], &c) : c;
+                used[t] = true;
+            }
+        }
+    }
+    int m = 0;
+    for (int t = 0; t < DCC_DAMAGE_GRID * DCC_DAMAGE_GRID; t++) {
+        if (used[t]) {
+            out[m++] = tiles[t];
+        }
+    }
+    return m;
+}
+
+/* Boxes covering region (non-empty), at most DCC_DAMAGE_MAX_RECTS: its
+ * rectangles (or a grid's worth of their clusters), then the pair whose
+ * bounding box adds the fewest undamaged pixels merged while there are too
+ * many boxes or those pixels cost less than one more message. Returns the
+ * count written to out (DCC_DAMAGE_PLAN_BOXES long). */
+static int damage_plan(const pixman_region32_t *region, unsigned bpp, pixman_box32_t *out)
+{
+    int n = 0, m;
+    const pixman_box32_t *rects = pixman_region32_rectangles((pixman_region32_t *)region, &n);
+
+    if (n <= DCC_DAMAGE_PLAN_BOXES) {
+        memcpy(out, rects, (size_t)n * sizeof(*out));
+        m = n;
+    } else {
+        m = damage_grid(rects, n, pixman_region32_extents((pixman_region32_t *)region), out);
+    }
+    while (m > 1) {
+        int bi = 0, bj = 1;
+        int64_t best = INT64_MAX;
+        for (int i = 0; i < m; i++) {
+            for (int j = i + 1; j < m; j++) {
+                pixman_box32_t u = box_union(&out[i], &out[j]);
+                /* negative when they overlap: merging saves pixels */
+                int64_t waste = box_area(&u) - box_area(&out[i]) - box_area(&out[j]);
+                if (waste < best) {
+                    best = waste;
+                    bi = i;
+                    bj = j;
+                }
+            }
+        }
+        if (m <= DCC_DAMAGE_MAX_RECTS && best * (int64_t)bpp > DCC_DAMAGE_MERGE_BYTES) {
+            break;
+        }
+        out[bi] = box_union(&out[bi], &out[bj]);
+        out[bj] = out[--m];
+    }
+    return m;
+}
+
 static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWriter *w)
 {
     DisplayChannelClient *dcc = (DisplayChannelClient *)rcc;
     DisplayChannel *dc = dcc->dc;
-    uint32_t id = ((DamageItem *)base)->surface_id;
+    DamageItem *item = (DamageItem *)base;
+    uint32_t id = item->surface_id;
     pixman_region32_t *damage = damage_get(dcc, id, false);
     RedCanvas *canvas = dc->host.get_canvas(dc->host.opaque, id);
+    pixman_region32_t part;
 
-    if (!damage || !pixman_region32_not_empty(damage) || !canvas || !dcc_has_surface(dcc, id)) {
-        /* Nothing left to send (our items for a gone surface are dropped
-         * with it): an empty INVAL_LIST keeps the message stream valid. */
-        if (damage) {
-            pixman_region32_clear(damage);
-        }
+    /* Only what is still damaged in the box: earlier boxes of the band may
+     * have covered some of it. Pixels outside the damage are the same on
+     * the client as on the (rendered) canvas. */
+    pixman_region32_init(&part);
+    if (damage && canvas && dcc_has_surface(dcc, id)) {
+        pixman_region32_intersect_rect(&part, damage, item->box.x1, item->box.y1,
+                                       (unsigned)(item->box.x2 - item->box.x1),
+                                       (unsigned)(item->box.y2 - item->box.y1));
+        pixman_region32_intersect_rect(&part, &part, 0, 0,
+                                       (unsigned)red_canvas_get_width(canvas),
+                                       (unsigned)red_canvas_get_height(canvas));
+    }
+    if (!pixman_region32_not_empty(&part)) {
+        /* Nothing left to send: an empty INVAL_LIST keeps the message
+         * stream valid (a marshal always writes one message). */
+        pixman_region32_fini(&part);
         wire_display_inval_list(w, NULL, 0);
         return SPICE_MSG_DISPLAY_INVAL_LIST;
     }
 
-    unsigned bpp;
-    uint8_t format = bitmap_format_for(red_canvas_get_format(canvas), &bpp);
-    pixman_box32_t canvas_box = { 0, 0, red_canvas_get_width(canvas),
-                                  red_canvas_get_height(canvas) };
-    pixman_region32_intersect_rect(damage, damage, 0, 0, (unsigned)canvas_box.x2,
-                                   (unsigned)canvas_box.y2);
-    const pixman_box32_t *ext = pixman_region32_extents(damage);
-    size_t row_bytes = (size_t)(ext->x2 - ext->x1) * bpp;
-    size_t band_bytes = rcc->channel->pipe_budget / 2;
-    int rows = (int)MAX((size_t)1, band_bytes / MAX(row_bytes, (size_t)1));
-
-    pixman_region32_t band;
-    pixman_region32_init(&band);
-    if (!pixman_region32_not_empty(damage)) {
-        wire_display_inval_list(w, NULL, 0);
-        pixman_region32_fini(&band);
-        return SPICE_MSG_DISPLAY_INVAL_LIST;
-    }
-    pixman_region32_intersect_rect(&band, damage, ext->x1, ext->y1,
-                                   (unsigned)(ext->x2 - ext->x1),
-                                   (unsigned)MIN(rows, ext->y2 - ext->y1));
-    pixman_box32_t box = *pixman_region32_extents(&band);
-    pixman_region32_subtract(damage, damage, &band);
-
-    /* Pixels outside the band but inside its box go out too (unclipped
-     * bands): make the whole box current. */
+    pixman_box32_t box = *pixman_region32_extents(&part);
+    pixman_region32_fini(&part);
     pixman_region32_t box_region;
     pixman_region32_init_rect(&box_region, box.x1, box.y1, (unsigned)(box.x2 - box.x1),
                               (unsigned)(box.y2 - box.y1));
+    pixman_region32_subtract(damage, damage, &box_region);
+    /* The whole box goes out: make all of it current. */
     dc->host.render_region(dc->host.opaque, id, &box_region);
-    pixman_region32_fini(&box_region);
     /* render_region may have replaced the canvas (it may not, but be safe) */
     canvas = dc->host.get_canvas(dc->host.opaque, id);
     g_assert(canvas);
 
+    unsigned bpp;
+    uint8_t format = bitmap_format_for(red_canvas_get_format(canvas), &bpp);
     uint32_t width = (uint32_t)(box.x2 - box.x1), height = (uint32_t)(box.y2 - box.y1);
     uint32_t stride = (uint32_t)(((size_t)width * bpp + 3) & ~(size_t)3);
     uint8_t *pixels = read_pixels(canvas, &box, stride);
 
-    int n_rects = 0;
-    const pixman_box32_t *rects = pixman_region32_rectangles(&band, &n_rects);
-    WireRect clip_rects[DCC_DAMAGE_MAX_CLIP_RECTS];
     WireDraw d;
     memset(&d, 0, sizeof(d));
     d.type = SPICE_MSG_DISPLAY_DRAW_COPY;
     d.surface_id = id;
     d.box = (WireRect){ box.x1, box.y1, box.x2, box.y2 };
     d.clip.type = SPICE_CLIP_TYPE_NONE;
-    if (n_rects > 1 && n_rects <= DCC_DAMAGE_MAX_CLIP_RECTS) {
-        for (int i = 0; i < n_rects; i++) {
-            clip_rects[i] = (WireRect){ rects[i].x1, rects[i].y1, rects[i].x2, rects[i].y2 };
-        }
-        d.clip.type = SPICE_CLIP_TYPE_RECTS;
-        d.clip.num_rects = (uint32_t)n_rects;
-        d.clip.rects = clip_rects;
-    }
     WireImage img, sent;
     RedEncOutput enc;
     memset(&img, 0, sizeof(img));
@@ -355,23 +435,62 @@ static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWri
     wire_display_draw(w, &d);
     red_encoder_output_clear(&enc);
     g_free(pixels);
-    dcc_lossy_subtract(dcc, id, &band);
-    pixman_region32_fini(&band);
-    dcc->damage_bands++;
+    dcc_lossy_subtract(dcc, id, &box_region);
+    pixman_region32_fini(&box_region);
+    dcc->damage_rects++;
     return SPICE_MSG_DISPLAY_DRAW_COPY;
 }
 
 static const RedPipeItemOps damage_item_ops = { .marshal = damage_marshal };
 
-static void queue_damage_band(DisplayChannelClient *dcc, uint32_t id)
+/* Queues the next band of surface id's damage as its planned boxes. False
+ * when the surface has nothing to send (its damage is then cleared). */
+static bool queue_damage_band(DisplayChannelClient *dcc, uint32_t id)
 {
-    DamageItem *item = g_new0(DamageItem, 1);
-    item->base.ops = &damage_item_ops;
-    item->base.kind = DCC_ITEM_DAMAGE;
-    /* charged what the band will occupy once marshalled */
-    item->base.size = sizeof(*item) + dcc->base.channel->pipe_budget / 2;
-    item->surface_id = id;
-    red_channel_client_pipe_add(&dcc->base, &item->base);
+    DisplayChannel *dc = dcc->dc;
+    pixman_region32_t *damage = damage_get(dcc, id, false);
+    RedCanvas *canvas = dc->host.get_canvas(dc->host.opaque, id);
+
+    if (!damage) {
+        return false;
+    }
+    if (canvas && dcc_has_surface(dcc, id)) {
+        pixman_region32_intersect_rect(damage, damage, 0, 0,
+                                       (unsigned)red_canvas_get_width(canvas),
+                                       (unsigned)red_canvas_get_height(canvas));
+    } else {
+        /* our items for a gone surface are dropped with it */
+        pixman_region32_clear(damage);
+    }
+    if (!pixman_region32_not_empty(damage)) {
+        return false;
+    }
+    unsigned bpp;
+    bitmap_format_for(red_canvas_get_format(canvas), &bpp);
+    /* At most half the budget of pixels per band: rows of the extents. */
+    const pixman_box32_t *ext = pixman_region32_extents(damage);
+    size_t row_bytes = (size_t)(ext->x2 - ext->x1) * bpp;
+    size_t band_bytes = dcc->base.channel->pipe_budget / 2;
+    int rows = (int)MIN((size_t)(ext->y2 - ext->y1), MAX((size_t)1, band_bytes / row_bytes));
+    pixman_region32_t band;
+    pixman_region32_init(&band);
+    pixman_region32_intersect_rect(&band, damage, ext->x1, ext->y1,
+                                   (unsigned)(ext->x2 - ext->x1), (unsigned)rows);
+    pixman_box32_t boxes[DCC_DAMAGE_PLAN_BOXES];
+    int n = damage_plan(&band, bpp, boxes);
+    pixman_region32_fini(&band);
+    for (int i = 0; i < n; i++) {
+        DamageItem *item = g_new0(DamageItem, 1);
+        item->base.ops = &damage_item_ops;
+        item->base.kind = DCC_ITEM_DAMAGE;
+        /* charged what the image will occupy once marshalled */
+        item->base.size = sizeof(*item) + (size_t)box_area(&boxes[i]) * bpp;
+        item->surface_id = id;
+        item->box = boxes[i];
+        red_channel_client_pipe_add(&dcc->base, &item->base);
+    }
+    dcc->damage_bands++;
+    return true;
 }
 
 typedef struct {
@@ -396,12 +515,17 @@ void dcc_on_pipe_drained(RedChannelClient *rcc)
     if (dcc->mode == DCC_WAIT_INIT) {
         return;
     }
-    PickDamage pick = { 0, false };
-    g_hash_table_foreach(dcc->damage, pick_damage, &pick);
-    if (pick.found) {
-        dcc->mode = DCC_DAMAGE;
-        queue_damage_band(dcc, pick.id);
-        return;
+    for (;;) {
+        PickDamage pick = { 0, false };
+        g_hash_table_foreach(dcc->damage, pick_damage, &pick);
+        if (!pick.found) {
+            break;
+        }
+        /* a surface with nothing sendable had its damage cleared: next */
+        if (queue_damage_band(dcc, pick.id)) {
+            dcc->mode = DCC_DAMAGE;
+            return;
+        }
     }
     dcc->mode = DCC_DRAW;
     if (dcc->start_pending && dcc_has_surface(dcc, 0)) {
@@ -414,21 +538,34 @@ void dcc_on_pipe_drained(RedChannelClient *rcc)
 
 /* ---- events ---- */
 
-void dcc_surface_create(DisplayChannelClient *dcc, uint32_t id, const DisplaySurfaceInfo *s)
+void dcc_surface_create(DisplayChannelClient *dcc, uint32_t id, const DisplaySurfaceInfo *s,
+                        bool cleared)
 {
     if (dcc->mode == DCC_WAIT_INIT || !dcc_format_supported(dcc, s->format, s->primary)) {
         return;
     }
     g_hash_table_add(dcc->client_surfaces, GUINT_TO_POINTER(id));
     send_surface_create(dcc, id, s);
-    if (s->primary) {
-        /* The new primary's memory may already hold a picture, and the
-         * client needs a new MARK: send it as damage, MARK after. */
+    if (!cleared) {
+        /* The memory already holds a picture (KEEP_DATA, loadvm); the
+         * client's new surface is zeros (spice-gtk allocates it cleared,
+         * after our SURFACE_DESTROY of the old one): send it as damage. */
         damage_add_surface(dcc, id, s->width, s->height);
-        dcc->start_pending = true;
+        /* later draws may read it (as a source): they wait as damage */
         dcc_enter_damage(dcc);
-        dcc_kick(dcc);
     }
+    if (s->primary) {
+        /* spice-gtk needs a MARK after each new primary. After a cleared
+         * one it goes at once, as upstream does; otherwise (or while the
+         * first picture is still on its way) once the damage is out. */
+        if (cleared && !dcc->start_pending) {
+            send_monitors_config(dcc);
+            red_channel_client_send_raw(&dcc->base, SPICE_MSG_DISPLAY_MARK, NULL, 0);
+        } else {
+            dcc->start_pending = true;
+        }
+    }
+    dcc_kick(dcc);
 }
 
 static bool drop_damage_pred(RedPipeItem *item, void *opaque)

@@ -154,7 +154,8 @@ typedef struct DisplayChannelClient {
     RedTimer *upgrade_timer;        /* resends lossy areas once quiet */
     uint64_t enc_images[RED_CODEC_COUNT];       /* images sent per codec */
     uint64_t enc_bytes[RED_CODEC_COUNT];        /* their body bytes */
-    uint64_t drops, damage_bands;   /* statistics */
+    uint64_t drops, damage_bands;   /* statistics: drops, bands planned */
+    uint64_t damage_rects;          /* damage images sent */
     StreamAgent *agents;            /* STREAM_MAX, owned */
 } DisplayChannelClient;
 
@@ -169,7 +170,10 @@ void dcc_on_connect(DisplayChannelClient *dcc);
 bool dcc_handle_message(RedChannelClient *rcc, uint16_t type, uint32_t size, const uint8_t *body);
 void dcc_on_disconnect(RedChannelClient *rcc);
 void dcc_on_pipe_drained(RedChannelClient *rcc);
-void dcc_surface_create(DisplayChannelClient *dcc, uint32_t id, const DisplaySurfaceInfo *s);
+/* A surface was created; cleared: its memory is all zeros (no content
+ * needs sending, the client starts from zeros too). */
+void dcc_surface_create(DisplayChannelClient *dcc, uint32_t id, const DisplaySurfaceInfo *s,
+                        bool cleared);
 void dcc_surface_destroy(DisplayChannelClient *dcc, uint32_t id);
 void dcc_draw(DisplayChannelClient *dcc, DisplayDrawOp *op, uint32_t surface_id,
               const pixman_region32_t *region);

@@ -165,6 +165,13 @@ void display_channel_free(RedChannel *channel)
 void display_channel_surface_create(RedChannel *channel, uint32_t surface_id, uint32_t width,
                                     uint32_t height, uint32_t format, bool primary)
 {
+    display_channel_surface_create_mem(channel, surface_id, width, height, format, primary, false);
+}
+
+void display_channel_surface_create_mem(RedChannel *channel, uint32_t surface_id, uint32_t width,
+                                        uint32_t height, uint32_t format, bool primary,
+                                        bool mem_cleared)
+{
     DisplayChannel *dc = display_channel_from(channel);
     if (surface_id >= DISPLAY_MAX_SURFACES) {
         red_guest_bug("display: surface id %u out of range", surface_id);
@@ -184,7 +191,7 @@ void display_channel_surface_create(RedChannel *channel, uint32_t surface_id, ui
     s->format = format;
     g_hash_table_replace(dc->surfaces, GUINT_TO_POINTER(surface_id), s);
     FOR_EACH_DCC(dc, dcc) {
-        dcc_surface_create(dcc, surface_id, s);
+        dcc_surface_create(dcc, surface_id, s, mem_cleared);
     }
 }
 

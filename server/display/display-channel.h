@@ -75,9 +75,18 @@ bool display_channel_is(const RedChannel *channel);
 
 /* ---- events from the worker (worker thread) ---- */
 
-/* A surface exists now (format SPICE_SURFACE_FMT_*). */
+/* A surface exists now (format SPICE_SURFACE_FMT_*) and its memory may
+ * already hold a picture: connected clients are sent its content. */
 void display_channel_surface_create(RedChannel *dc, uint32_t surface_id, uint32_t width,
                                     uint32_t height, uint32_t format, bool primary);
+/* The same, saying whether the surface memory was just zeroed (no
+ * KEEP_DATA, no loadvm, nothing drawn yet): then connected clients are sent
+ * no content (spice-gtk starts a new surface from zeros too), only the
+ * SURFACE_CREATE (and for a primary MONITORS_CONFIG and MARK). Clients
+ * connecting later still get the whole picture. */
+void display_channel_surface_create_mem(RedChannel *dc, uint32_t surface_id, uint32_t width,
+                                        uint32_t height, uint32_t format, bool primary,
+                                        bool mem_cleared);
 /* The surface is gone (its pending drawing no longer matters). */
 void display_channel_surface_destroy(RedChannel *dc, uint32_t surface_id);
 /* A guest drawable entered the tree of its surface. region = the pixels it

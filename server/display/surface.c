@@ -114,7 +114,8 @@ RedSurface *surface_create(RedWorker *w, uint32_t id, uint32_t width, uint32_t h
     s->create_release = create_release;
     s->destroy_release = (QXLReleaseInfoExt){ 0 };
     red_dirty_clear(&s->dirty);
-    display_channel_surface_create(w->display_channel, id, width, height, format, primary);
+    display_channel_surface_create_mem(w->display_channel, id, width, height, format, primary,
+                                       !keep_data);
     return s;
 }
 
