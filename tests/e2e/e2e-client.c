@@ -19,6 +19,11 @@
  * per-stream summary at destroy ("#in-frames=N out/in=R": shown = N * R).
  * It also prints "STREAM-CREATE" and "STREAM-DESTROY IN SHOWN" lines.
  *
+ * Cursor channel: "CURSOR-SET W H HOT_X HOT_Y HEX" per shape set (HEX: the
+ * W*H*4 bytes of the "cursor-set" signal's rgba, as the library hands them
+ * over, two hex digits a byte), "CURSOR-MOVE X Y", "CURSOR-HIDE" and
+ * "CURSOR-RESET" as the signals arrive.
+ *
  * and reports on stdout "PRIMARY W H FORMAT" when the primary is created,
  * "MARK N" on display marks, "CHANNEL TYPE ID" per channel, "DISCONNECTED"
  * when the session ends. It exits after SECONDS (bounded), on stdin EOF or
@@ -178,6 +183,33 @@ static void mark(SpiceChannel *ch, gint m, gpointer user)
     say("MARK %d", m);
 }
 
+static void cursor_set(SpiceChannel *ch, gint w, gint h, gint hot_x, gint hot_y, gpointer rgba,
+                       gpointer user)
+{
+    size_t n = w > 0 && h > 0 && w <= 512 && h <= 512 && rgba != NULL ? (size_t)w * (size_t)h * 4 : 0;
+    GString *hex = g_string_sized_new(n * 2 + 1);
+    for (size_t i = 0; i < n; i++) {
+        g_string_append_printf(hex, "%02x", ((const guint8 *)rgba)[i]);
+    }
+    say("CURSOR-SET %d %d %d %d %s", w, h, hot_x, hot_y, n ? hex->str : "-");
+    g_string_free(hex, TRUE);
+}
+
+static void cursor_move(SpiceChannel *ch, gint x, gint y, gpointer user)
+{
+    say("CURSOR-MOVE %d %d", x, y);
+}
+
+static void cursor_hide(SpiceChannel *ch, gpointer user)
+{
+    say("CURSOR-HIDE");
+}
+
+static void cursor_reset(SpiceChannel *ch, gpointer user)
+{
+    say("CURSOR-RESET");
+}
+
 static void channel_event(SpiceChannel *ch, SpiceChannelEvent ev, gpointer user)
 {
     switch (ev) {
@@ -206,6 +238,12 @@ static void channel_new(SpiceSession *s, SpiceChannel *ch, gpointer user)
         g_signal_connect(ch, "display-primary-create", G_CALLBACK(primary_create), NULL);
         g_signal_connect(ch, "display-invalidate", G_CALLBACK(invalidate), NULL);
         g_signal_connect(ch, "display-mark", G_CALLBACK(mark), NULL);
+    }
+    if (SPICE_IS_CURSOR_CHANNEL(ch)) {
+        g_signal_connect(ch, "cursor-set", G_CALLBACK(cursor_set), NULL);
+        g_signal_connect(ch, "cursor-move", G_CALLBACK(cursor_move), NULL);
+        g_signal_connect(ch, "cursor-hide", G_CALLBACK(cursor_hide), NULL);
+        g_signal_connect(ch, "cursor-reset", G_CALLBACK(cursor_reset), NULL);
     }
     if (!SPICE_IS_MAIN_CHANNEL(ch)) {
         spice_channel_connect(ch);

@@ -4,7 +4,9 @@
 # only: the kernel of linux-image-amd64 and a busybox-static initramfs whose
 # /init loads the qxl DRM driver chain, shows a fixed banner on tty0, keeps
 # drawing a counter (or, with e2e.video=1, plays 3 s of video frames into
-# /dev/fb0 and then leaves the screen still) and powers off (see
+# /dev/fb0 and then leaves the screen still; with e2e.cursor=1, sets and
+# moves a DRM hardware cursor with tests/e2e/guest-cursor.c, compiled here
+# with gcc -static) and powers off (see
 # docs/e2e.md for what it shows).
 # Prints the guest directory (vmlinuz, initrd.img, cmdline) on stdout.
 # CACHE_DIR defaults to $XDG_CACHE_HOME/spice-e2e-guest (~/.cache/...).
@@ -48,8 +50,11 @@ reuse_or_skip() {
 }
 [ -n "$kpkg" ] || reuse_or_skip "no linux-image-amd64 in the apt lists"
 
-# The key covers this script (it holds /init) and the kernel package.
-self_hash=$(sha256sum "$0" | cut -c1-12)
+# The key covers this script (it holds /init), the cursor program and the
+# kernel package.
+cursor_src=$(dirname "$0")/../../tests/e2e/guest-cursor.c
+[ -f "$cursor_src" ] || die "$cursor_src missing"
+self_hash=$(cat "$0" "$cursor_src" | sha256sum | cut -c1-12)
 out="$cache/guest-$kpkg-$self_hash"
 if [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/cmdline" ]; then
     touch "$out"
@@ -86,6 +91,25 @@ mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/modules" "$root
 cp "$bb" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 
+# The cursor program (e2e.cursor=1): static, raw DRM ioctls. The kernel's
+# DRM uapi headers: libdrm-dev's copy when installed (Debian's
+# linux-libc-dev leaves them out), else downloaded and unpacked here.
+command -v gcc >/dev/null || die "gcc missing (guest-cursor)"
+drm_inc=""
+for d in /usr/include/libdrm /usr/include/drm; do
+    [ -f "$d/drm_mode.h" ] && { drm_inc=$d; break; }
+done
+if [ -z "$drm_inc" ]; then
+    (mkdir -p "$work/drmdev" && cd "$work/drmdev" && apt-get download libdrm-dev >/dev/null 2>&1) ||
+        reuse_or_skip "apt-get download libdrm-dev failed"
+    dpkg-deb -x "$work"/drmdev/libdrm-dev_*.deb "$work/drmdev/x"
+    drm_inc=$work/drmdev/x/usr/include/libdrm
+    [ -f "$drm_inc/drm_mode.h" ] || die "libdrm-dev has no drm_mode.h"
+fi
+gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -I"$drm_inc" -o "$root/bin/guest-cursor" "$cursor_src" ||
+    die "guest-cursor does not build"
+strip "$root/bin/guest-cursor" 2>/dev/null || true
+
 # The package ships no modules.dep (depmod runs at install). Each module's
 # .modinfo names what it depends on ("depends=a,b"): follow that from qxl,
 # copying each module (decompressed if the kernel ships them compressed)
@@ -110,6 +134,8 @@ add_module() {  # name
     loads="$loads $name.ko"
 }
 add_module qxl
+# -vga std's DRM driver too (e2e-cursor shows it has no cursor plane).
+add_module bochs
 
 # Video mode's source picture (e2e.video=1): 1024 x 496 rows of x8r8g8b8
 # (bytes B,G,R,0), a smooth colour field with +-3 of deterministic dither
@@ -149,10 +175,12 @@ dmesg -n 1
 log() { echo "E2E: \$*" >/dev/ttyS0; }
 secs=60
 video=0
+cursor=0
 for a in \$(cat /proc/cmdline); do
     case "\$a" in
         e2e.secs=*) secs=\${a#e2e.secs=} ;;
         e2e.video=*) video=\${a#e2e.video=} ;;
+        e2e.cursor=*) cursor=\${a#e2e.cursor=} ;;
     esac
 done
 # Centiseconds since boot ("12.34" -> 1234; always past 1 s here).
@@ -200,6 +228,15 @@ if [ "\$video" = 1 ]; then
         [ \$ahead -gt 0 ] && usleep \$((ahead * 1000))
     done
     log "video done \$f frames in \$((\$(uptime_cs) - t0))0 ms"
+    sleep \$secs
+    log "poweroff"
+    poweroff -f
+fi
+if [ "\$cursor" = 1 ]; then
+    # A hardware cursor set and moved by guest-cursor (it keeps the DRM
+    # device open, so the cursor stays, until poweroff); no counter.
+    sleep 1
+    /bin/guest-cursor >/dev/ttyS0 2>&1 &
     sleep \$secs
     log "poweroff"
     poweroff -f
