@@ -358,6 +358,26 @@ static int damage_plan(const pixman_region32_t *region, unsigned bpp, pixman_box
     return m;
 }
 
+/* Whether every 32-bit pixel of the rows is the same (*color then). */
+static bool box_is_solid(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t stride,
+                         uint32_t *color)
+{
+    uint32_t first;
+    memcpy(&first, pixels, sizeof(first));
+    for (uint32_t y = 0; y < height; y++) {
+        const uint8_t *row = pixels + (size_t)y * stride;
+        for (uint32_t x = 0; x < width; x++) {
+            uint32_t px;
+            memcpy(&px, row + (size_t)x * 4, sizeof(px));
+            if (px != first) {
+                return false;
+            }
+        }
+    }
+    *color = first;
+    return true;
+}
+
 static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWriter *w)
 {
     DisplayChannelClient *dcc = (DisplayChannelClient *)rcc;
@@ -408,10 +428,26 @@ static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWri
 
     WireDraw d;
     memset(&d, 0, sizeof(d));
-    d.type = SPICE_MSG_DISPLAY_DRAW_COPY;
     d.surface_id = id;
     d.box = (WireRect){ box.x1, box.y1, box.x2, box.y2 };
     d.clip.type = SPICE_CLIP_TYPE_NONE;
+    uint32_t color;
+    if (red_canvas_get_format(canvas) == SPICE_SURFACE_FMT_32_xRGB &&
+        box_is_solid(pixels, width, height, stride, &color)) {
+        /* one colour (a cleared or filled area): a fill says it in a few
+         * bytes, whatever the image compression */
+        d.type = SPICE_MSG_DISPLAY_DRAW_FILL;
+        d.u.fill.brush.type = SPICE_BRUSH_TYPE_SOLID;
+        d.u.fill.brush.color = color;
+        d.u.fill.rop_descriptor = SPICE_ROPD_OP_PUT;
+        wire_display_draw(w, &d);
+        g_free(pixels);
+        dcc_lossy_subtract(dcc, id, &box_region);
+        pixman_region32_fini(&box_region);
+        dcc->damage_rects++;
+        return SPICE_MSG_DISPLAY_DRAW_FILL;
+    }
+    d.type = SPICE_MSG_DISPLAY_DRAW_COPY;
     WireImage img, sent;
     RedEncOutput enc;
     memset(&img, 0, sizeof(img));
@@ -559,7 +595,11 @@ void dcc_surface_create(DisplayChannelClient *dcc, uint32_t id, const DisplaySur
          * one it goes at once, as upstream does; otherwise (or while the
          * first picture is still on its way) once the damage is out. */
         if (cleared && !dcc->start_pending) {
-            send_monitors_config(dcc);
+            /* a guest that sets its own heads sends them for the new mode
+             * (upstream skips its interim config for such drivers too) */
+            if (!dcc->dc->guest_heads_set) {
+                send_monitors_config(dcc);
+            }
             red_channel_client_send_raw(&dcc->base, SPICE_MSG_DISPLAY_MARK, NULL, 0);
         } else {
             dcc->start_pending = true;
