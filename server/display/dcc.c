@@ -614,12 +614,41 @@ static bool drop_damage_pred(RedPipeItem *item, void *opaque)
            ((DamageItem *)item)->surface_id == GPOINTER_TO_UINT(opaque);
 }
 
+static bool drop_dead_draw_pred(RedPipeItem *item, void *opaque)
+{
+    return item->kind == DCC_ITEM_DRAW &&
+           dcc_draw_item_op(item)->surface_id == GPOINTER_TO_UINT(opaque);
+}
+
+/* Whether a queued draw reads surface id as a source. */
+static bool pipe_reads_surface(DisplayChannelClient *dcc, uint32_t id)
+{
+    /* from the tail: a reader is usually the last thing queued */
+    for (GList *l = dcc->base.pipe.tail; l; l = l->prev) {
+        RedPipeItem *item = l->data;
+        if (item->kind != DCC_ITEM_DRAW) {
+            continue;
+        }
+        const DisplayDrawOp *op = dcc_draw_item_op(item);
+        for (uint32_t i = 0; i < op->n_src_surfaces; i++) {
+            if (op->src_surfaces[i] == id) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 void dcc_surface_destroy(DisplayChannelClient *dcc, uint32_t id)
 {
     if (!dcc_has_surface(dcc, id)) {
         return;
     }
-    /* Queued draws stay: later queued draws may read this surface. */
+    /* Queued draws onto it would paint a surface about to go: drop them,
+     * unless a queued draw reads it (then they must go first). */
+    if (!pipe_reads_surface(dcc, id)) {
+        red_channel_client_pipe_drop(&dcc->base, drop_dead_draw_pred, GUINT_TO_POINTER(id));
+    }
     red_channel_client_pipe_drop(&dcc->base, drop_damage_pred, GUINT_TO_POINTER(id));
     g_hash_table_remove(dcc->damage, GUINT_TO_POINTER(id));
     dcc_lossy_surface_gone(dcc, id);
