@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   # build
-  meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+  meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev libdrm-dev
   libglib2.0-dev libpixman-1-dev libssl-dev liblz4-dev libjpeg62-turbo-dev libopus-dev
   libspice-protocol-dev
   # reference library (ABI and benchmark comparisons) and real clients
