@@ -3,17 +3,24 @@
  * The model (contexts, bucket statistics, pseudo-random update points,
  * wait-mask schedule, run-length states) must evolve exactly as the
  * client's decoder evolves it, so the control flow of a row segment mirrors
- * quic_tmpl.c. What differs is how the work is done: each row is split once
- * into per-channel byte rows (so RGB16/24/32 share one code path), codes and
- * lengths come from precomputed tables, and bits go through a 64-bit
- * accumulator. The per-channel context rows persist across rows on purpose:
- * run pixels leave them untouched and the next pixel's context is whatever
- * the row above left there, exactly as in the decoder. */
+ * quic_tmpl.c. What differs is how the work is done: a row is a run of
+ * 32-bit 0xAARRGGBB words (32BIT/RGBA rows are read in place, RGB16/24 rows
+ * are widened once), so one code path serves every format and the run test
+ * is one masked compare; the row coder is instantiated per channel group,
+ * first row or not, and bits per channel, so the inner loop has no
+ * format branches; codes and lengths come from one packed table; bits go
+ * through a 64-bit accumulator held in locals and stored 32 bits at a time
+ * into output reserved once per row. The per-channel context rows persist
+ * across rows on purpose: run pixels leave them untouched and the next
+ * pixel's context is whatever the row above left there, exactly as in the
+ * decoder. */
 #include <string.h>
 #include <glib.h>
 
 #include "common/codec/quic-codec.h"
 #include "common/codec/quic-tables.h"
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 typedef struct {
     uint32_t counters[8];
@@ -26,23 +33,25 @@ typedef struct {
     uint32_t melcorder;
 } QState;
 
-typedef struct {
-    QBucket buckets[8];
-    uint8_t *corr;              /* points one past the start of corr_buf: corr[-1] is valid */
-    uint8_t *corr_buf;          /* owned */
-    uint8_t *rows[2];           /* owned: this and the previous row of the channel */
-} QChan;
-
+/* Channel slots: 0 r, 1 g, 2 b, 3 alpha (the coding order within a pixel). */
 struct QuicEncoder {
-    QChan ch[4];                /* r, g, b, alpha */
+    QBucket buckets[4][8];      /* per slot */
     QState rgb, alpha;
+    uint8_t *corr;              /* corr[4 * x + slot]; points 4 bytes into corr_buf so x = -1 is valid */
+    uint8_t *corr_buf;          /* owned */
+    uint32_t *rows[2];          /* owned: widened RGB16/24 rows, 0x00RRGGBB */
     uint32_t width_cap;
     const QuicFamily *fam;
-    /* bit writer */
-    CodecBuf *out;
-    uint64_t acc;
+    uint64_t acc;               /* bits not yet stored: the low nbits */
     unsigned nbits;
 };
+
+/* The bit writer's working copy, kept in locals for a row. */
+typedef struct {
+    uint64_t acc;
+    unsigned nbits;
+    uint8_t *wp;                /* next output word; room reserved per row */
+} BitW;
 
 QuicEncoder *quic_encoder_new(void)
 {
@@ -54,11 +63,9 @@ void quic_encoder_free(QuicEncoder *enc)
     if (!enc) {
         return;
     }
-    for (int c = 0; c < 4; c++) {
-        g_free(enc->ch[c].corr_buf);
-        g_free(enc->ch[c].rows[0]);
-        g_free(enc->ch[c].rows[1]);
-    }
+    g_free(enc->corr_buf);
+    g_free(enc->rows[0]);
+    g_free(enc->rows[1]);
     g_free(enc);
 }
 
@@ -67,33 +74,25 @@ bool quic_can_encode(const CodecImage *img)
     return codec_image_valid(img) && img->fmt != SPICE_BITMAP_FMT_8BIT;
 }
 
-static inline void put_word(QuicEncoder *e, uint32_t w)
+ALWAYS_INLINE void bw_put(BitW *w, uint32_t code, unsigned len)
 {
-    CodecBuf *b = e->out;
-    if (b->cap - b->len < 4) {
-        codec_buf_reserve(b, 4);
-    }
-    codec_put_u32le(b->data + b->len, w);
-    b->len += 4;
-}
-
-static inline void put_bits(QuicEncoder *e, uint32_t code, unsigned len)
-{
-    e->acc = (e->acc << len) | code;
-    e->nbits += len;
-    if (e->nbits >= 32) {
-        e->nbits -= 32;
-        put_word(e, (uint32_t)(e->acc >> e->nbits));
+    w->acc = (w->acc << len) | code;
+    w->nbits += len;
+    if (w->nbits >= 32) {
+        w->nbits -= 32;
+        uint32_t word = GUINT32_TO_LE((uint32_t)(w->acc >> w->nbits));
+        memcpy(w->wp, &word, 4);
+        w->wp += 4;
     }
 }
 
-static void put_ones(QuicEncoder *e, unsigned n)
+static void bw_put_ones(BitW *w, unsigned n)
 {
     for (; n >= 16; n -= 16) {
-        put_bits(e, 0xffff, 16);
+        bw_put(w, 0xffff, 16);
     }
     if (n) {
-        put_bits(e, (1u << n) - 1, n);
+        bw_put(w, (1u << n) - 1, n);
     }
 }
 
@@ -106,12 +105,12 @@ static void state_reset(QState *s)
     s->melcorder = 1;
 }
 
-static inline uint32_t tabrand(QState *s)
+ALWAYS_INLINE uint32_t tabrand(QState *s)
 {
     return quic_tabrand_chaos[++s->seed & (QUIC_TABRAND_SIZE - 1)];
 }
 
-static void put_run(QuicEncoder *e, QState *s, uint32_t runlen)
+static void put_run(BitW *w, QState *s, uint32_t runlen)
 {
     unsigned hits = 0;
     while (runlen >= s->melcorder) {
@@ -122,119 +121,125 @@ static void put_run(QuicEncoder *e, QState *s, uint32_t runlen)
             s->melcorder = 1u << s->melclen;
         }
     }
-    put_ones(e, hits);
-    put_bits(e, runlen, (unsigned)s->melclen + 1);
+    bw_put_ones(w, hits);
+    bw_put(w, runlen, (unsigned)s->melclen + 1);
     if (s->melcstate) {
         s->melclen = quic_melc_J[--s->melcstate];
         s->melcorder = 1u << s->melclen;
     }
 }
 
-static inline void update_bucket(const QuicFamily *f, const QState *s, QBucket *b, unsigned v)
+ALWAYS_INLINE void update_bucket(const QuicFamily *f, const QState *s, QBucket *b, unsigned v,
+                                 const unsigned bpc)
 {
-    unsigned best = f->bpc - 1;
-    uint32_t bestlen = (b->counters[best] += f->code_len[v][best]);
-    for (int l = (int)f->bpc - 2; l >= 0; l--) {
-        uint32_t len = (b->counters[l] += f->code_len[v][l]);
-        if (len < bestlen) {
+    const uint8_t *len = f->code_len[v];
+    unsigned best = bpc - 1;
+    uint32_t bestlen = (b->counters[best] += len[best]);
+    for (int l = (int)bpc - 2; l >= 0; l--) {
+        uint32_t n = (b->counters[l] += len[l]);
+        if (n < bestlen) {
             best = (unsigned)l;
-            bestlen = len;
+            bestlen = n;
         }
     }
     b->bestcode = best;
     if (bestlen > s->wm_trigger) {
-        for (unsigned l = 0; l < f->bpc; l++) {
+        for (unsigned l = 0; l < bpc; l++) {
             b->counters[l] >>= 1;
         }
     }
 }
 
-typedef struct {
-    QuicEncoder *e;
-    QState *s;
-    QChan *ch;                  /* first channel of the group */
-    int nch;                    /* 3 (RGB) or 1 (alpha) */
-    const uint8_t *cur[3], *prev[3];  /* prev NULL on the first row */
-} Group;
-
-static inline void update_model(Group *g, int idx)
+ALWAYS_INLINE uint32_t px_at(const uint8_t *row, int i)
 {
-    const QuicFamily *f = g->e->fam;
-    for (int c = 0; c < g->nch; c++) {
-        QChan *ch = &g->ch[c];
-        update_bucket(f, g->s, &ch->buckets[f->bucket_of[ch->corr[idx - 1]]], ch->corr[idx]);
+    uint32_t v;
+    memcpy(&v, row + 4 * (size_t)i, 4);
+    return GUINT32_FROM_LE(v);
+}
+
+/* Bit position of a slot's value in a row word. */
+#define SLOT_SHIFT(slot) ((slot) == 3 ? 24 : 16 - 8 * (slot))
+
+ALWAYS_INLINE void update_model(QuicEncoder *e, QState *s, int idx, const int slot0,
+                                const int nch, const unsigned bpc)
+{
+    const QuicFamily *f = e->fam;
+    const uint8_t *corr = e->corr;
+    for (int k = 0; k < nch; k++) {
+        int slot = slot0 + k;
+        QBucket *b = &e->buckets[slot][f->bucket_of[corr[4 * idx - 4 + slot]]];
+        update_bucket(f, s, b, corr[4 * idx + slot], bpc);
     }
 }
 
-static inline void code_pixel(Group *g, int i)
+/* Codes the channels of pixel i against the predicted values. */
+ALWAYS_INLINE void code_pixel(QuicEncoder *e, BitW *w, const uint8_t *cur, const uint8_t *prev,
+                              int i, const int slot0, const int nch, const bool row0)
 {
-    const QuicFamily *f = g->e->fam;
-    for (int c = 0; c < g->nch; c++) {
-        QChan *ch = &g->ch[c];
-        const uint8_t *cur = g->cur[c], *prev = g->prev[c];
-        unsigned pred;
-        if (prev == NULL) {
-            pred = i ? cur[i - 1] : 0;
-        } else {
-            pred = i ? (cur[i - 1] + prev[i]) >> 1 : prev[0];
-        }
-        unsigned v = f->u2l[(cur[i] - pred) & f->mask];
-        ch->corr[i] = (uint8_t)v;
-        unsigned l = ch->buckets[f->bucket_of[ch->corr[i - 1]]].bestcode;
-        put_bits(g->e, f->code[v][l], f->code_len[v][l]);
+    const QuicFamily *f = e->fam;
+    uint8_t *corr = e->corr + 4 * (size_t)i;
+    uint32_t a = px_at(cur, i);
+    uint32_t left = i ? px_at(cur, i - 1) : 0;
+    uint32_t up = row0 ? 0 : px_at(prev, i);
+    for (int k = 0; k < nch; k++) {
+        const int slot = slot0 + k, sh = SLOT_SHIFT(slot);
+        unsigned x = (a >> sh) & 0xff, l = (left >> sh) & 0xff, u = (up >> sh) & 0xff;
+        unsigned pred = row0 ? l : i ? (l + u) >> 1 : u;
+        unsigned v = f->u2l[(x - pred) & f->mask];
+        unsigned ctx = corr[slot - 4];
+        corr[slot] = (uint8_t)v;
+        uint32_t cw = f->codeword[e->buckets[slot][f->bucket_of[ctx]].bestcode][v];
+        bw_put(w, cw >> 5, cw & 31);
     }
-}
-
-static inline bool same_pixel(const Group *g, const uint8_t *const *rows, int a, int b)
-{
-    for (int c = 0; c < g->nch; c++) {
-        if (rows[c][a] != rows[c][b]) {
-            return false;
-        }
-    }
-    return true;
 }
 
 /* One row segment [i, end) coded with one wait mask (compress_row_seg /
  * compress_row0_seg). */
-static void code_segment(Group *g, int i, int end, uint32_t waitmask)
+ALWAYS_INLINE void code_segment(QuicEncoder *e, QState *s, BitW *w, const uint8_t *cur,
+                                const uint8_t *prev, int i, int end, uint32_t waitmask,
+                                const int slot0, const int nch, const bool row0,
+                                const unsigned bpc)
 {
-    QState *s = g->s;
-    bool rle = g->prev[0] != NULL;
+    const uint32_t m = nch == 3 ? 0x00ffffffu : 0xff000000u;
     int stopidx;
     int run_index = 0;
 
     if (i == 0) {
-        code_pixel(g, 0);
+        code_pixel(e, w, cur, prev, 0, slot0, nch, row0);
         if (s->waitcnt) {
             s->waitcnt--;
         } else {
             s->waitcnt = tabrand(s) & waitmask;
-            update_model(g, 0);
+            update_model(e, s, 0, slot0, nch, bpc);
         }
         stopidx = ++i + (int)s->waitcnt;
     } else {
         stopidx = i + (int)s->waitcnt;
     }
     for (;;) {
+        /* A run starts at i (not right after the previous run) when the
+         * pixel above repeats its left neighbour and the two pixels to the
+         * left are equal: the decoder's test, cheapest part first. */
+#define RUN_STARTS(i) (!row0 && ((px_at(prev, (i) - 1) ^ px_at(prev, (i))) & m) == 0 && \
+                       (i) > 2 && run_index != (i) && \
+                       ((px_at(cur, (i) - 1) ^ px_at(cur, (i) - 2)) & m) == 0)
         while (stopidx < end) {
             for (; i <= stopidx; i++) {
-                if (rle && run_index != i && i > 2 && same_pixel(g, g->prev, i - 1, i) &&
-                    same_pixel(g, g->cur, i - 1, i - 2)) {
+                if (RUN_STARTS(i)) {
                     goto do_run;
                 }
-                code_pixel(g, i);
+                code_pixel(e, w, cur, prev, i, slot0, nch, row0);
             }
-            update_model(g, stopidx);
+            update_model(e, s, stopidx, slot0, nch, bpc);
             stopidx = i + (int)(tabrand(s) & waitmask);
         }
         for (; i < end; i++) {
-            if (rle && run_index != i && i > 2 && same_pixel(g, g->prev, i - 1, i) &&
-                same_pixel(g, g->cur, i - 1, i - 2)) {
+            if (RUN_STARTS(i)) {
                 goto do_run;
             }
-            code_pixel(g, i);
+            code_pixel(e, w, cur, prev, i, slot0, nch, row0);
         }
+#undef RUN_STARTS
         s->waitcnt = (uint32_t)(stopidx - end);
         return;
 
@@ -243,28 +248,31 @@ do_run:
         s->waitcnt = (uint32_t)(stopidx - i);
         {
             uint32_t run = 0;
-            while (same_pixel(g, g->cur, i, i - 1)) {
+            uint32_t last = px_at(cur, i - 1) & m;
+            while ((px_at(cur, i) & m) == last) {
                 run++;
                 if (++i == end) {
-                    put_run(g->e, s, run);
+                    put_run(w, s, run);
                     return;
                 }
             }
-            put_run(g->e, s, run);
+            put_run(w, s, run);
         }
         stopidx = i + (int)s->waitcnt;
     }
 }
 
 /* A whole row: segments split where the wait-mask index steps up. */
-static void code_row(Group *g, uint32_t width)
+ALWAYS_INLINE void code_row(QuicEncoder *e, QState *s, BitW *w, const uint8_t *cur,
+                            const uint8_t *prev, uint32_t width, const int slot0, const int nch,
+                            const bool row0, const unsigned bpc)
 {
-    QState *s = g->s;
     uint32_t pos = 0;
 
     while (QUIC_WMIMAX > s->wmidx && s->wmileft <= width) {
         if (s->wmileft) {
-            code_segment(g, (int)pos, (int)(pos + s->wmileft), (1u << s->wmidx) - 1);
+            code_segment(e, s, w, cur, prev, (int)pos, (int)(pos + s->wmileft),
+                         (1u << s->wmidx) - 1, slot0, nch, row0, bpc);
             width -= s->wmileft;
             pos += s->wmileft;
         }
@@ -273,70 +281,69 @@ static void code_row(Group *g, uint32_t width)
         s->wmileft = QUIC_WMINEXT;
     }
     if (width) {
-        code_segment(g, (int)pos, (int)(pos + width), (1u << s->wmidx) - 1);
+        code_segment(e, s, w, cur, prev, (int)pos, (int)(pos + width), (1u << s->wmidx) - 1,
+                     slot0, nch, row0, bpc);
         if (QUIC_WMIMAX > s->wmidx) {
             s->wmileft -= width;
         }
     }
 }
 
-static void split_row(const CodecImage *img, const uint8_t *s, uint8_t *r, uint8_t *g,
-                      uint8_t *b, uint8_t *a)
+typedef void RowCoder(QuicEncoder *e, QState *s, BitW *w, const uint8_t *cur,
+                      const uint8_t *prev, uint32_t width);
+
+#define ROW_CODER(name, slot0, nch, row0, bpc) \
+    static void name(QuicEncoder *e, QState *s, BitW *w, const uint8_t *cur, \
+                     const uint8_t *prev, uint32_t width) \
+    { \
+        code_row(e, s, w, cur, prev, width, slot0, nch, row0, bpc); \
+    }
+ROW_CODER(code_rgb8_row0, 0, 3, true, 8)
+ROW_CODER(code_rgb8_row, 0, 3, false, 8)
+ROW_CODER(code_rgb5_row0, 0, 3, true, 5)
+ROW_CODER(code_rgb5_row, 0, 3, false, 5)
+ROW_CODER(code_alpha_row0, 3, 1, true, 8)
+ROW_CODER(code_alpha_row, 3, 1, false, 8)
+
+/* Widens an RGB16/24 row to 0x00RRGGBB words (5-bit fields for RGB16). */
+static void widen_row(const CodecImage *img, const uint8_t *s, uint32_t *d)
 {
     uint32_t w = img->width;
-    switch (img->fmt) {
-    case SPICE_BITMAP_FMT_16BIT:
+    if (img->fmt == SPICE_BITMAP_FMT_16BIT) {
         for (uint32_t x = 0; x < w; x++) {
             uint32_t v = s[2 * x] | s[2 * x + 1] << 8;
-            r[x] = (uint8_t)((v >> 10) & 0x1f);
-            g[x] = (uint8_t)((v >> 5) & 0x1f);
-            b[x] = (uint8_t)(v & 0x1f);
+            d[x] = GUINT32_TO_LE((v & 0x7c00) << 6 | (v & 0x03e0) << 3 | (v & 0x1f));
         }
-        break;
-    case SPICE_BITMAP_FMT_24BIT:
+    } else {
         for (uint32_t x = 0; x < w; x++) {
-            b[x] = s[3 * x];
-            g[x] = s[3 * x + 1];
-            r[x] = s[3 * x + 2];
+            d[x] = GUINT32_TO_LE((uint32_t)s[3 * x] | (uint32_t)s[3 * x + 1] << 8 |
+                                 (uint32_t)s[3 * x + 2] << 16);
         }
-        break;
-    default:
-        for (uint32_t x = 0; x < w; x++) {
-            b[x] = s[4 * x];
-            g[x] = s[4 * x + 1];
-            r[x] = s[4 * x + 2];
-        }
-        if (a) {
-            for (uint32_t x = 0; x < w; x++) {
-                a[x] = s[4 * x + 3];
-            }
-        }
-        break;
     }
 }
 
-static void channels_reset(QuicEncoder *e, int nch, uint32_t width)
+static void encoder_reset(QuicEncoder *e, uint32_t width)
 {
     if (e->width_cap < width) {
-        for (int c = 0; c < 4; c++) {
-            g_free(e->ch[c].corr_buf);
-            g_free(e->ch[c].rows[0]);
-            g_free(e->ch[c].rows[1]);
-            e->ch[c].corr_buf = g_malloc0(width + 1);
-            e->ch[c].corr = e->ch[c].corr_buf + 1;
-            e->ch[c].rows[0] = g_malloc(width);
-            e->ch[c].rows[1] = g_malloc(width);
-        }
+        g_free(e->corr_buf);
+        g_free(e->rows[0]);
+        g_free(e->rows[1]);
+        e->corr_buf = g_malloc0(4 * ((size_t)width + 1));
+        e->corr = e->corr_buf + 4;
+        e->rows[0] = g_new(uint32_t, width);
+        e->rows[1] = g_new(uint32_t, width);
         e->width_cap = width;
     }
-    for (int c = 0; c < nch; c++) {
-        memset(e->ch[c].buckets, 0, sizeof(e->ch[c].buckets));
+    for (int c = 0; c < 4; c++) {
+        memset(e->buckets[c], 0, sizeof(e->buckets[c]));
         for (int b = 0; b < 8; b++) {
-            e->ch[c].buckets[b].bestcode = e->fam->bpc - 1;
+            e->buckets[c][b].bestcode = e->fam->bpc - 1;
         }
     }
     state_reset(&e->rgb);
     state_reset(&e->alpha);
+    e->acc = 0;
+    e->nbits = 0;
 }
 
 bool quic_encode(QuicEncoder *e, const CodecImage *img, CodecBuf *out)
@@ -348,45 +355,58 @@ bool quic_encode(QuicEncoder *e, const CodecImage *img, CodecBuf *out)
                     img->fmt == SPICE_BITMAP_FMT_24BIT ? QUIC_TYPE_RGB24 :
                     img->fmt == SPICE_BITMAP_FMT_32BIT ? QUIC_TYPE_RGB32 : QUIC_TYPE_RGBA;
     bool has_alpha = type == QUIC_TYPE_RGBA;
+    bool widen = type == QUIC_TYPE_RGB16 || type == QUIC_TYPE_RGB24;
+    uint32_t width = img->width;
 
     e->fam = quic_family(type == QUIC_TYPE_RGB16 ? 5 : 8);
-    channels_reset(e, has_alpha ? 4 : 3, img->width);
-    e->out = out;
-    e->acc = 0;
-    e->nbits = 0;
-    codec_buf_reserve(out, 20 + (size_t)img->width * img->height);
-    put_word(e, QUIC_MAGIC);
-    put_word(e, 0);                 /* version 0.0 */
-    put_word(e, type);
-    put_word(e, img->width);
-    put_word(e, img->height);
+    encoder_reset(e, width);
+    codec_buf_reserve(out, 20 + (size_t)width * img->height);
+    codec_buf_put_u32le(out, QUIC_MAGIC);
+    codec_buf_put_u32le(out, 0);                 /* version 0.0 */
+    codec_buf_put_u32le(out, type);
+    codec_buf_put_u32le(out, width);
+    codec_buf_put_u32le(out, img->height);
 
-    Group rgb = { .e = e, .s = &e->rgb, .ch = &e->ch[0], .nch = 3 };
-    Group alpha = { .e = e, .s = &e->alpha, .ch = &e->ch[3], .nch = 1 };
+    RowCoder *rgb_row0 = type == QUIC_TYPE_RGB16 ? code_rgb5_row0 : code_rgb8_row0;
+    RowCoder *rgb_row = type == QUIC_TYPE_RGB16 ? code_rgb5_row : code_rgb8_row;
+    BitW w = { .acc = e->acc, .nbits = e->nbits };
+    const uint8_t *prev = NULL;
     for (uint32_t y = 0; y < img->height; y++) {
-        int cur = y & 1;
-        split_row(img, codec_image_top_row(img, y), e->ch[0].rows[cur], e->ch[1].rows[cur],
-                  e->ch[2].rows[cur], has_alpha ? e->ch[3].rows[cur] : NULL);
+        const uint8_t *cur = codec_image_top_row(img, y);
+        if (widen) {
+            widen_row(img, cur, e->rows[y & 1]);
+            cur = (const uint8_t *)e->rows[y & 1];
+        }
+        /* the row's first context is the previous row's first value */
         for (int c = 0; c < 4; c++) {
-            /* the row's first context is the previous row's first value */
-            e->ch[c].corr[-1] = y ? e->ch[c].corr[0] : 0;
+            e->corr[c - 4] = y ? e->corr[c] : 0;
         }
-        for (int c = 0; c < 3; c++) {
-            rgb.cur[c] = e->ch[c].rows[cur];
-            rgb.prev[c] = y ? e->ch[c].rows[!cur] : NULL;
+        /* worst case: every coded pixel costs nch codewords of QUIC_MAXCLEN
+         * bits plus a run terminator of at most 16 bits (a run is followed
+         * by a coded pixel or a segment end), and every run pixel one bit:
+         * 136 bits a pixel for RGB and alpha, plus a few segments a row */
+        codec_buf_reserve(out, 20 * (size_t)width + 64);
+        w.wp = out->data + out->len;
+        if (y == 0) {
+            rgb_row0(e, &e->rgb, &w, cur, NULL, width);
+            if (has_alpha) {
+                code_alpha_row0(e, &e->alpha, &w, cur, NULL, width);
+            }
+        } else {
+            rgb_row(e, &e->rgb, &w, cur, prev, width);
+            if (has_alpha) {
+                code_alpha_row(e, &e->alpha, &w, cur, prev, width);
+            }
         }
-        code_row(&rgb, img->width);
-        if (has_alpha) {
-            alpha.cur[0] = e->ch[3].rows[cur];
-            alpha.prev[0] = y ? e->ch[3].rows[!cur] : NULL;
-            code_row(&alpha, img->width);
-        }
+        out->len = (size_t)(w.wp - out->data);
+        prev = cur;
     }
-    if (e->nbits) {
-        put_word(e, (uint32_t)(e->acc << (32 - e->nbits)));
+    if (w.nbits) {
+        codec_buf_put_u32le(out, (uint32_t)(w.acc << (32 - w.nbits)));
     }
     /* the decoder looks one word ahead of the last bit it uses */
-    put_word(e, 0);
-    e->out = NULL;
+    codec_buf_put_u32le(out, 0);
+    e->acc = 0;
+    e->nbits = 0;
     return true;
 }

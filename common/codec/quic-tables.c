@@ -101,6 +101,7 @@ static void family_build(QuicFamily *f, unsigned bpc)
                 f->code[v][l] = v - f->n_gr[l];
                 f->code_len[v][l] = (uint8_t)f->not_gr_len[l];
             }
+            f->codeword[l][v] = f->code[v][l] << 5 | f->code_len[v][l];
         }
     }
     for (unsigned s = 0; s < levels; s++) {

@@ -27,6 +27,7 @@ typedef struct QuicFamily {
     uint32_t not_gr_prefix_mask[8];    /* window <= this: escape codeword */
     uint32_t code[256][8];             /* codeword bits for value v, code l */
     uint8_t code_len[256][8];          /* codeword length */
+    uint32_t codeword[8][256];         /* code l, value v: code << 5 | length (code < 2^9) */
     uint8_t u2l[256];                  /* signed residual -> interleaved */
     uint8_t l2u[256];                  /* interleaved -> residual */
     uint8_t bucket_of[256];            /* context value -> bucket index */
