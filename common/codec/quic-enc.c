@@ -24,7 +24,7 @@
 
 typedef struct {
     uint32_t counters[8];
-    uint32_t bestcode;
+    const uint32_t *codeword;   /* the family's codeword row of the best code */
 } QBucket;
 
 typedef struct {
@@ -36,6 +36,8 @@ typedef struct {
 /* Channel slots: 0 r, 1 g, 2 b, 3 alpha (the coding order within a pixel). */
 struct QuicEncoder {
     QBucket buckets[4][8];      /* per slot */
+    QBucket *ctx_bucket[4][256]; /* per slot: context -> its bucket in ctx_fam */
+    const QuicFamily *ctx_fam;
     QState rgb, alpha;
     uint8_t *corr;              /* corr[4 * x + slot]; points 4 bytes into corr_buf so x = -1 is valid */
     uint8_t *corr_buf;          /* owned */
@@ -142,7 +144,7 @@ ALWAYS_INLINE void update_bucket(const QuicFamily *f, const QState *s, QBucket *
             bestlen = n;
         }
     }
-    b->bestcode = best;
+    b->codeword = f->codeword[best];
     if (bestlen > s->wm_trigger) {
         for (unsigned l = 0; l < bpc; l++) {
             b->counters[l] >>= 1;
@@ -157,8 +159,6 @@ ALWAYS_INLINE uint32_t px_at(const uint8_t *row, int i)
     return GUINT32_FROM_LE(v);
 }
 
-/* Bit position of a slot's value in a row word. */
-#define SLOT_SHIFT(slot) ((slot) == 3 ? 24 : 16 - 8 * (slot))
 
 ALWAYS_INLINE void update_model(QuicEncoder *e, QState *s, int idx, const int slot0,
                                 const int nch, const unsigned bpc)
@@ -167,29 +167,45 @@ ALWAYS_INLINE void update_model(QuicEncoder *e, QState *s, int idx, const int sl
     const uint8_t *corr = e->corr;
     for (int k = 0; k < nch; k++) {
         int slot = slot0 + k;
-        QBucket *b = &e->buckets[slot][f->bucket_of[corr[4 * idx - 4 + slot]]];
-        update_bucket(f, s, b, corr[4 * idx + slot], bpc);
+        update_bucket(f, s, e->ctx_bucket[slot][corr[4 * idx - 4 + slot]], corr[4 * idx + slot],
+                      bpc);
     }
 }
 
-/* Codes the channels of pixel i against the predicted values. */
-ALWAYS_INLINE void code_pixel(QuicEncoder *e, BitW *w, const uint8_t *cur, const uint8_t *prev,
-                              int i, const int slot0, const int nch, const bool row0)
+/* Byte of a slot's value in a little-endian row word. */
+#define SLOT_BYTE(slot) ((slot) == 3 ? 3 : 2 - (slot))
+
+/* Codes one channel of pixel i (i > 0 unless first) against its prediction. */
+ALWAYS_INLINE void code_channel(QuicEncoder *e, const QuicFamily *f, uint8_t *corr, BitW *w,
+                                const uint8_t *cur, const uint8_t *prev, int i, const int slot,
+                                const bool row0, const bool first, const unsigned bpc)
 {
-    const QuicFamily *f = e->fam;
-    uint8_t *corr = e->corr + 4 * (size_t)i;
-    uint32_t a = px_at(cur, i);
-    uint32_t left = i ? px_at(cur, i - 1) : 0;
-    uint32_t up = row0 ? 0 : px_at(prev, i);
-    for (int k = 0; k < nch; k++) {
-        const int slot = slot0 + k, sh = SLOT_SHIFT(slot);
-        unsigned x = (a >> sh) & 0xff, l = (left >> sh) & 0xff, u = (up >> sh) & 0xff;
-        unsigned pred = row0 ? l : i ? (l + u) >> 1 : u;
-        unsigned v = f->u2l[(x - pred) & f->mask];
-        unsigned ctx = corr[slot - 4];
-        corr[slot] = (uint8_t)v;
-        uint32_t cw = f->codeword[e->buckets[slot][f->bucket_of[ctx]].bestcode][v];
-        bw_put(w, cw >> 5, cw & 31);
+    const int byte = SLOT_BYTE(slot);
+    unsigned pred;
+    if (first) {
+        pred = row0 ? 0 : prev[byte];
+    } else if (row0) {
+        pred = cur[4 * i - 4 + byte];
+    } else {
+        pred = (cur[4 * i - 4 + byte] + prev[4 * i + byte]) >> 1;
+    }
+    unsigned v = f->u2l[(cur[4 * i + byte] - pred) & ((1u << bpc) - 1)];
+    unsigned ctx = corr[4 * i - 4 + slot];
+    corr[4 * i + slot] = (uint8_t)v;
+    uint32_t cw = e->ctx_bucket[slot][ctx]->codeword[v];
+    bw_put(w, cw >> 5, cw & 31);
+}
+
+/* Codes the channels of pixel i in slot order. */
+ALWAYS_INLINE void code_pixel(QuicEncoder *e, const QuicFamily *f, uint8_t *corr, BitW *w,
+                              const uint8_t *cur, const uint8_t *prev, int i, const int slot0,
+                              const int nch, const bool row0, const bool first,
+                              const unsigned bpc)
+{
+    code_channel(e, f, corr, w, cur, prev, i, slot0, row0, first, bpc);
+    if (nch == 3) {
+        code_channel(e, f, corr, w, cur, prev, i, slot0 + 1, row0, first, bpc);
+        code_channel(e, f, corr, w, cur, prev, i, slot0 + 2, row0, first, bpc);
     }
 }
 
@@ -201,11 +217,13 @@ ALWAYS_INLINE void code_segment(QuicEncoder *e, QState *s, BitW *w, const uint8_
                                 const unsigned bpc)
 {
     const uint32_t m = nch == 3 ? 0x00ffffffu : 0xff000000u;
+    const QuicFamily *f = e->fam;
+    uint8_t *corr = e->corr;
     int stopidx;
     int run_index = 0;
 
     if (i == 0) {
-        code_pixel(e, w, cur, prev, 0, slot0, nch, row0);
+        code_pixel(e, f, corr, w, cur, prev, 0, slot0, nch, row0, true, bpc);
         if (s->waitcnt) {
             s->waitcnt--;
         } else {
@@ -228,7 +246,7 @@ ALWAYS_INLINE void code_segment(QuicEncoder *e, QState *s, BitW *w, const uint8_
                 if (RUN_STARTS(i)) {
                     goto do_run;
                 }
-                code_pixel(e, w, cur, prev, i, slot0, nch, row0);
+                code_pixel(e, f, corr, w, cur, prev, i, slot0, nch, row0, false, bpc);
             }
             update_model(e, s, stopidx, slot0, nch, bpc);
             stopidx = i + (int)(tabrand(s) & waitmask);
@@ -237,7 +255,7 @@ ALWAYS_INLINE void code_segment(QuicEncoder *e, QState *s, BitW *w, const uint8_
             if (RUN_STARTS(i)) {
                 goto do_run;
             }
-            code_pixel(e, w, cur, prev, i, slot0, nch, row0);
+            code_pixel(e, f, corr, w, cur, prev, i, slot0, nch, row0, false, bpc);
         }
 #undef RUN_STARTS
         s->waitcnt = (uint32_t)(stopidx - end);
@@ -337,8 +355,16 @@ static void encoder_reset(QuicEncoder *e, uint32_t width)
     for (int c = 0; c < 4; c++) {
         memset(e->buckets[c], 0, sizeof(e->buckets[c]));
         for (int b = 0; b < 8; b++) {
-            e->buckets[c][b].bestcode = e->fam->bpc - 1;
+            e->buckets[c][b].codeword = e->fam->codeword[e->fam->bpc - 1];
         }
+    }
+    if (e->ctx_fam != e->fam) {
+        for (int c = 0; c < 4; c++) {
+            for (int ctx = 0; ctx < 256; ctx++) {
+                e->ctx_bucket[c][ctx] = &e->buckets[c][e->fam->bucket_of[ctx]];
+            }
+        }
+        e->ctx_fam = e->fam;
     }
     state_reset(&e->rgb);
     state_reset(&e->alpha);
