@@ -570,3 +570,58 @@ void red_channel_client_disconnect(RedChannelClient *rcc)
         rcc_free(rcc);
     }
 }
+
+/* ---- hops to a channel's own thread ---- */
+
+typedef struct ConnectJob {
+    RedChannel *channel;
+    RedClient *client;              /* one reference */
+    RedLink *link;                  /* owned */
+    void (*on_ready)(RedChannelClient *rcc);
+} ConnectJob;
+
+static void connect_job_run(void *data)
+{
+    ConnectJob *job = data;
+    RedChannelClient *rcc = red_channel_client_new(job->channel, job->client, job->link);
+    red_client_unref(job->client);
+    if (rcc && job->on_ready) {
+        job->on_ready(rcc);
+    }
+    g_free(job);
+}
+
+void red_channel_connect_via(RedChannel *channel, RedClient *client, RedLink *link,
+                             RedPostFunc post, void *post_opaque,
+                             void (*on_ready)(RedChannelClient *rcc))
+{
+    ConnectJob *job = g_new0(ConnectJob, 1);
+    job->channel = channel;
+    job->client = red_client_ref(client);
+    job->link = link;
+    job->on_ready = on_ready;
+    post(post_opaque, connect_job_run, job);
+}
+
+typedef struct DisconnectJob {
+    RedChannel *channel;
+    RedChannelClient *rcc;          /* may be gone when the job runs */
+} DisconnectJob;
+
+static void disconnect_job_run(void *data)
+{
+    DisconnectJob *job = data;
+    if (g_list_find(job->channel->clients, job->rcc)) {
+        red_channel_client_disconnect(job->rcc);
+    }
+    g_free(job);
+}
+
+void red_channel_client_disconnect_via(RedChannelClient *rcc, RedPostFunc post,
+                                       void *post_opaque)
+{
+    DisconnectJob *job = g_new0(DisconnectJob, 1);
+    job->channel = rcc->channel;
+    job->rcc = rcc;
+    post(post_opaque, disconnect_job_run, job);
+}

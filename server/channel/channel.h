@@ -196,6 +196,21 @@ size_t red_channel_client_pipe_drop(RedChannelClient *rcc,
  * pending). */
 bool red_channel_client_is_blocked(const RedChannelClient *rcc);
 
+/* Runs func(data) on a channel's own thread soon (e.g. through a worker's
+ * dispatcher). Must not block and must run func exactly once. */
+typedef void (*RedPostFunc)(void *opaque, void (*func)(void *data), void *data);
+
+/* Main loop, from ops->connect of a channel that lives on another thread:
+ * creates the channel client there through post, then calls on_ready(rcc)
+ * on that thread (not when the session went away meanwhile). Owns link. */
+void red_channel_connect_via(RedChannel *channel, RedClient *client, RedLink *link,
+                             RedPostFunc post, void *post_opaque,
+                             void (*on_ready)(RedChannelClient *rcc));
+/* Any thread, for ops->request_disconnect: disconnects rcc on its
+ * channel's thread through post; nothing happens if rcc is gone by then. */
+void red_channel_client_disconnect_via(RedChannelClient *rcc, RedPostFunc post,
+                                       void *post_opaque);
+
 /* Channel thread: closes the connection, reports DISCONNECTED, calls
  * ops->on_disconnect, detaches from the session and frees (deferred if
  * called from inside the client's own io callback). */

@@ -266,22 +266,9 @@ static void queue_all(CursorChannel *cc, int kind, unsigned drop_mask)
 
 /* ---- connect ---- */
 
-typedef struct ConnectJob {
-    CursorChannel *cc;
-    RedClient *client;
-    RedLink *link;
-} ConnectJob;
-
-static void connect_on_worker(void *data)
+static void cursor_client_ready(RedChannelClient *rcc)
 {
-    ConnectJob *job = data;
-    CursorChannel *cc = job->cc;
-    RedChannelClient *rcc = red_channel_client_new(&cc->base, job->client, job->link);
-    red_client_unref(job->client);
-    g_free(job);
-    if (!rcc) {
-        return;
-    }
+    CursorChannel *cc = cursor_from(rcc->channel);
     CursorChannelClient *ccc = (CursorChannelClient *)rcc;
     ccc->cache = g_hash_table_new(g_int64_hash, g_int64_equal);
     g_queue_init(&ccc->lru);
@@ -291,34 +278,14 @@ static void connect_on_worker(void *data)
 static void cursor_connect(RedChannel *channel, RedClient *client, RedLink *link)
 {
     CursorChannel *cc = cursor_from(channel);
-    ConnectJob *job = g_new0(ConnectJob, 1);
-    job->cc = cc;
-    job->client = red_client_ref(client);
-    job->link = link;
-    cc->host.post_to_worker(cc->host.opaque, connect_on_worker, job);
-}
-
-typedef struct DisconnectJob {
-    RedChannel *channel;
-    RedChannelClient *rcc;
-} DisconnectJob;
-
-static void disconnect_on_worker(void *data)
-{
-    DisconnectJob *job = data;
-    if (g_list_find(job->channel->clients, job->rcc)) {
-        red_channel_client_disconnect(job->rcc);
-    }
-    g_free(job);
+    red_channel_connect_via(channel, client, link, cc->host.post_to_worker, cc->host.opaque,
+                            cursor_client_ready);
 }
 
 static void cursor_request_disconnect(RedChannelClient *rcc)
 {
     CursorChannel *cc = cursor_from(rcc->channel);
-    DisconnectJob *job = g_new0(DisconnectJob, 1);
-    job->channel = rcc->channel;
-    job->rcc = rcc;
-    cc->host.post_to_worker(cc->host.opaque, disconnect_on_worker, job);
+    red_channel_client_disconnect_via(rcc, cc->host.post_to_worker, cc->host.opaque);
 }
 
 static bool cursor_handle_message(RedChannelClient *rcc, uint16_t type, uint32_t size,

@@ -39,22 +39,9 @@ bool display_channel_is(const RedChannel *channel)
 
 /* ---- connect / disconnect hops ---- */
 
-typedef struct ConnectJob {
-    DisplayChannel *dc;
-    RedClient *client;              /* one reference */
-    RedLink *link;                  /* owned */
-} ConnectJob;
-
-static void connect_on_worker(void *data)
+static void display_client_ready(RedChannelClient *rcc)
 {
-    ConnectJob *job = data;
-    DisplayChannel *dc = job->dc;
-    RedChannelClient *rcc = red_channel_client_new(&dc->base, job->client, job->link);
-    red_client_unref(job->client);
-    g_free(job);
-    if (!rcc) {
-        return;
-    }
+    DisplayChannel *dc = display_channel_from(rcc->channel);
     dcc_on_connect((DisplayChannelClient *)rcc);
     if (dc->host.client_caps_changed) {
         dc->host.client_caps_changed(dc->host.opaque);
@@ -64,34 +51,14 @@ static void connect_on_worker(void *data)
 static void display_connect(RedChannel *channel, RedClient *client, RedLink *link)
 {
     DisplayChannel *dc = display_channel_from(channel);
-    ConnectJob *job = g_new0(ConnectJob, 1);
-    job->dc = dc;
-    job->client = red_client_ref(client);
-    job->link = link;
-    dc->host.post_to_worker(dc->host.opaque, connect_on_worker, job);
-}
-
-typedef struct DisconnectJob {
-    RedChannel *channel;
-    RedChannelClient *rcc;          /* may be gone when the job runs */
-} DisconnectJob;
-
-static void disconnect_on_worker(void *data)
-{
-    DisconnectJob *job = data;
-    if (g_list_find(job->channel->clients, job->rcc)) {
-        red_channel_client_disconnect(job->rcc);
-    }
-    g_free(job);
+    red_channel_connect_via(channel, client, link, dc->host.post_to_worker, dc->host.opaque,
+                            display_client_ready);
 }
 
 static void display_request_disconnect(RedChannelClient *rcc)
 {
     DisplayChannel *dc = display_channel_from(rcc->channel);
-    DisconnectJob *job = g_new0(DisconnectJob, 1);
-    job->channel = rcc->channel;
-    job->rcc = rcc;
-    dc->host.post_to_worker(dc->host.opaque, disconnect_on_worker, job);
+    red_channel_client_disconnect_via(rcc, dc->host.post_to_worker, dc->host.opaque);
 }
 
 /* ---- lifecycle ---- */
