@@ -9,6 +9,7 @@
 #include <string.h>
 #include <glib.h>
 
+#include "common/codec/be-reader.h"
 #include "common/codec/glz-codec.h"
 #include "common/codec/lz-codec.h"
 
@@ -64,32 +65,10 @@ static WinImg *win_find(GlzDecoderWindow *w, uint64_t id)
     return NULL;
 }
 
-typedef struct {
-    const uint8_t *p, *end;
-    bool bad;
-} Rd;
-
-static inline uint32_t rd8(Rd *r)
-{
-    if (r->p >= r->end) {
-        r->bad = true;
-        return 0;
-    }
-    return *r->p++;
-}
-
-static uint32_t rd32(Rd *r)
-{
-    uint32_t v = rd8(r) << 24;
-    v |= rd8(r) << 16;
-    v |= rd8(r) << 8;
-    return v | rd8(r);
-}
-
 typedef enum { P_RGB, P_RGB16, P_ALPHA } Pass;
 
-static bool pass(GlzDecoderWindow *w, Rd *r, uint32_t *out, uint32_t n, uint64_t id, Pass kind,
-                 const char **err)
+static bool pass(GlzDecoderWindow *w, BeReader *r, uint32_t *out, uint32_t n, uint64_t id,
+                 Pass kind, const char **err)
 {
     uint32_t op = 0;
     uint32_t ctrl = rd8(r);
@@ -198,7 +177,7 @@ static bool pass(GlzDecoderWindow *w, Rd *r, uint32_t *out, uint32_t n, uint64_t
 bool glz_decode(GlzDecoderWindow *w, const uint8_t *data, size_t len, CodecPicture *pic,
                 const char **err)
 {
-    Rd r = { data, data + len, false };
+    BeReader r = { data, data + len, false };
     memset(pic, 0, sizeof(*pic));
     if (rd32(&r) != LZ_MAGIC || rd32(&r) != LZ_VERSION) {
         *err = "glz: bad magic or version";

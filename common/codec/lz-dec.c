@@ -8,35 +8,14 @@
 #include <string.h>
 #include <glib.h>
 
+#include "common/codec/be-reader.h"
 #include "common/codec/lz-codec.h"
 
 #define LZ_MAX_IMAGE_BYTES (1024u * 1024 * 1024 - 1)
 
-typedef struct {
-    const uint8_t *p, *end;
-    bool bad;
-} Reader;
-
-static inline uint32_t rd8(Reader *r)
-{
-    if (r->p >= r->end) {
-        r->bad = true;
-        return 0;
-    }
-    return *r->p++;
-}
-
-static uint32_t rd32(Reader *r)
-{
-    uint32_t v = rd8(r) << 24;
-    v |= rd8(r) << 16;
-    v |= rd8(r) << 8;
-    return v | rd8(r);
-}
-
 typedef enum { PASS_RGB, PASS_RGB16, PASS_PLT8, PASS_ALPHA } PassKind;
 
-static bool lz_dec_pass(Reader *r, uint32_t *out, uint32_t n, PassKind kind,
+static bool lz_dec_pass(BeReader *r, uint32_t *out, uint32_t n, PassKind kind,
                         const uint32_t *palette, uint32_t palette_n, const char **err)
 {
     uint32_t bias = kind == PASS_RGB ? 1 : kind == PASS_RGB16 ? 2 : 3;
@@ -128,7 +107,7 @@ static bool lz_dec_pass(Reader *r, uint32_t *out, uint32_t n, PassKind kind,
 bool lz_decode(const uint8_t *data, size_t len, const uint32_t *palette, uint32_t palette_n,
                CodecPicture *pic, uint8_t *out_type, const char **err)
 {
-    Reader r = { data, data + len, false };
+    BeReader r = { data, data + len, false };
     memset(pic, 0, sizeof(*pic));
 
     if (rd32(&r) != LZ_MAGIC || rd32(&r) != LZ_VERSION) {
