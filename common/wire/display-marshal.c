@@ -62,13 +62,47 @@ static void put_clip(WireWriter *w, const WireClip *c)
     }
 }
 
-static void put_palette(WireWriter *w, const WirePalette *p)
+static void put_palette(WireWriter *w, const WirePalette *p, uint64_t unique)
 {
-    wire_put_u64(w, p->unique);
+    wire_put_u64(w, unique);
     wire_put_u16(w, p->num_ents);
     for (uint16_t i = 0; i < p->num_ents; i++) {
         wire_put_u32(w, p->ents[i]);
     }
+}
+
+/* The unique a palette goes out with: the cache id when the client is told
+ * to keep it, else the guest's (which the client then ignores). */
+static uint64_t palette_unique(const WireImage *img, const WirePalette *p)
+{
+    return (img->pal_flags & SPICE_BITMAP_FLAGS_PAL_CACHE_ME) ? img->pal_id : p->unique;
+}
+
+/* An encoder's body with a palette slot (BITMAP: format, flags, x, y,
+ * stride, slot; LZ_PLT: flags, data_size, slot): the bitmap flags byte
+ * gets the PAL_* bits, and a cached palette is its u64 id in the slot. */
+static void put_encoded_with_palette(WireWriter *w, const WireImage *img)
+{
+    const uint8_t *body = img->u.encoded.body;
+    size_t size = img->u.encoded.size;
+    size_t slot = (size_t)img->u.encoded.palette_slot;
+    const WirePalette *pal = img->u.encoded.palette;
+    size_t flags_off = img->type == SPICE_IMAGE_TYPE_LZ_PLT ? 0 : 1;
+
+    g_assert(slot + 4 <= size);
+    g_assert(img->pal_flags == 0 || img->type == SPICE_IMAGE_TYPE_LZ_PLT ||
+             img->type == SPICE_IMAGE_TYPE_BITMAP);
+    size_t body_at = w->len;
+    if (img->pal_flags & SPICE_BITMAP_FLAGS_PAL_FROM_CACHE) {
+        wire_put_bytes(w, body, slot);
+        wire_put_u64(w, img->pal_id);
+        wire_put_bytes(w, body + slot + 4, size - slot - 4);
+    } else {
+        wire_put_bytes(w, body, size);
+        wire_fix_ptr(w, body_at + slot);
+        put_palette(w, pal, palette_unique(img, pal));
+    }
+    w->data[body_at + flags_off] |= img->pal_flags;
 }
 
 void wire_display_image(WireWriter *w, const WireImage *img)
@@ -79,27 +113,32 @@ void wire_display_image(WireWriter *w, const WireImage *img)
     wire_put_u32(w, img->width);
     wire_put_u32(w, img->height);
     if (img->encoded) {
-        size_t body_at = w->len;
-        wire_put_bytes(w, img->u.encoded.body, img->u.encoded.size);
         if (img->u.encoded.palette_slot >= 0 && img->u.encoded.palette) {
-            g_assert((size_t)img->u.encoded.palette_slot + 4 <= img->u.encoded.size);
-            wire_fix_ptr(w, body_at + (size_t)img->u.encoded.palette_slot);
-            put_palette(w, img->u.encoded.palette);
+            put_encoded_with_palette(w, img);
+        } else {
+            wire_put_bytes(w, img->u.encoded.body, img->u.encoded.size);
         }
         return;
     }
     switch (img->type) {
     case SPICE_IMAGE_TYPE_BITMAP: {
+        const WirePalette *pal = img->u.bitmap.palette;
+        uint8_t pal_flags = pal ? img->pal_flags : 0;
         wire_put_u8(w, img->u.bitmap.format);
-        wire_put_u8(w, img->u.bitmap.flags);
+        wire_put_u8(w, img->u.bitmap.flags | pal_flags);
         wire_put_u32(w, img->width);
         wire_put_u32(w, img->height);
         wire_put_u32(w, img->u.bitmap.stride);
+        if (pal_flags & SPICE_BITMAP_FLAGS_PAL_FROM_CACHE) {
+            wire_put_u64(w, img->pal_id);
+            wire_put_bytes(w, img->u.bitmap.data, (size_t)img->u.bitmap.stride * img->height);
+            break;
+        }
         size_t pal_at = wire_put_ptr(w);
         wire_put_bytes(w, img->u.bitmap.data, (size_t)img->u.bitmap.stride * img->height);
-        if (img->u.bitmap.palette) {
+        if (pal) {
             wire_fix_ptr(w, pal_at);
-            put_palette(w, img->u.bitmap.palette);
+            put_palette(w, pal, palette_unique(img, pal));
         }
         break;
     }

@@ -52,7 +52,7 @@ typedef struct WireImage {
     union {
         struct {
             uint8_t format;         /* SPICE_BITMAP_FMT_* */
-            uint8_t flags;          /* SPICE_BITMAP_FLAGS_TOP_DOWN; PAL_* never set */
+            uint8_t flags;          /* SPICE_BITMAP_FLAGS_TOP_DOWN; PAL_* come from pal_flags */
             uint32_t stride;        /* bytes */
             const WirePalette *palette;     /* NULL for RGB formats */
             const uint8_t *data;    /* stride * height bytes */
@@ -71,6 +71,12 @@ typedef struct WireImage {
         } encoded;
     } u;                            /* FROM_CACHE*: nothing */
     bool encoded;                   /* u.encoded holds the body, whatever `type` is */
+    /* Palette caching for an image that carries a palette (BITMAP, LZ_PLT):
+     * SPICE_BITMAP_FLAGS_PAL_FROM_CACHE writes pal_id in place of the
+     * palette, PAL_CACHE_ME writes the palette with unique = pal_id; 0
+     * writes it inline as given. */
+    uint8_t pal_flags;
+    uint64_t pal_id;
 } WireImage;
 
 typedef struct WireBrush {

@@ -118,3 +118,103 @@ bool pixmap_cache_add(PixmapCache *c, uint64_t id, int64_t pixels, uint64_t seri
     c->adds++;
     return true;
 }
+
+/* ---- palette cache ---- */
+
+struct PaletteCacheItem {
+    uint64_t key;
+    uint64_t added_by;              /* serial of the message that added it */
+    uint64_t used_by;               /* serial of the last message using it */
+    uint16_t n;
+    uint32_t *ents;                 /* owned, n entries */
+    GList link;                     /* in PaletteCache.lru */
+};
+
+static void palette_item_free(gpointer p)
+{
+    PaletteCacheItem *it = p;
+    g_free(it->ents);
+    g_free(it);
+}
+
+/* 64-bit FNV-1a over the entry count and the colours, never 0 (the guest's
+ * "not cacheable" value, kept out of the wire ids). */
+static uint64_t palette_key(const WirePalette *p)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    const uint64_t prime = UINT64_C(0x100000001b3);
+    h = (h ^ p->num_ents) * prime;
+    for (uint16_t i = 0; i < p->num_ents; i++) {
+        uint32_t v = p->ents[i];
+        for (int b = 0; b < 4; b++) {
+            h = (h ^ ((v >> (8 * b)) & 0xff)) * prime;
+        }
+    }
+    return h ? h : 1;
+}
+
+void palette_cache_init(PaletteCache *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->items = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, palette_item_free);
+    g_queue_init(&c->lru);
+}
+
+void palette_cache_fini(PaletteCache *c)
+{
+    if (c->items) {
+        g_hash_table_destroy(c->items);
+    }
+    memset(c, 0, sizeof(*c));
+}
+
+void palette_cache_reset(PaletteCache *c)
+{
+    g_queue_init(&c->lru);          /* links live inside the items freed below */
+    g_hash_table_remove_all(c->items);
+}
+
+uint8_t palette_cache_use(PaletteCache *c, const WirePalette *p, uint64_t serial,
+                          uint64_t *wire_id, GArray *evicted)
+{
+    if (!p || p->num_ents == 0 || !c->items) {
+        return 0;
+    }
+    uint64_t key = palette_key(p);
+    PaletteCacheItem *it = g_hash_table_lookup(c->items, &key);
+    *wire_id = key;
+    if (it) {
+        if (it->n != p->num_ents || memcmp(it->ents, p->ents, (size_t)p->num_ents * 4) != 0) {
+            return 0;               /* a different palette with the same hash */
+        }
+        g_queue_unlink(&c->lru, &it->link);
+        g_queue_push_tail_link(&c->lru, &it->link);
+        it->used_by = serial;
+        if (it->added_by == serial) {
+            return 0;               /* not before the message that adds it is decoded */
+        }
+        c->hits++;
+        return SPICE_BITMAP_FLAGS_PAL_FROM_CACHE;
+    }
+    while (g_hash_table_size(c->items) >= PALETTE_CACHE_ITEMS) {
+        PaletteCacheItem *old = c->lru.head->data;
+        if (old->used_by == serial) {
+            return 0;               /* only entries this message uses are left */
+        }
+        g_queue_unlink(&c->lru, &old->link);
+        g_array_append_val(evicted, old->key);
+        c->evictions++;
+        g_hash_table_remove(c->items, &old->key);
+    }
+    it = g_new0(PaletteCacheItem, 1);
+    it->key = key;
+    it->added_by = serial;
+    it->used_by = serial;
+    it->n = p->num_ents;
+    it->ents = g_memdup2(p->ents, (gsize)p->num_ents * 4);
+    it->link.data = it;
+    g_queue_push_tail_link(&c->lru, &it->link);
+    g_hash_table_insert(c->items, &it->key, it);
+    c->adds++;
+    return SPICE_BITMAP_FLAGS_PAL_CACHE_ME;
+}

@@ -376,6 +376,17 @@ static void resolve_image(DisplayChannelClient *dcc, const WireImage *src, bool 
         out->flags |= SPICE_IMAGE_FLAGS_CACHE_ME;
         pixmap_cache_set_lossy(&dcc->cache, src->id, sent_lossy);
     }
+    const WirePalette *pal = NULL;
+    if (out->encoded && out->u.encoded.palette_slot >= 0) {
+        pal = out->u.encoded.palette;
+    } else if (!out->encoded && out->type == SPICE_IMAGE_TYPE_BITMAP) {
+        pal = out->u.bitmap.palette;
+    }
+    out->pal_flags = 0;
+    if (pal) {
+        out->pal_flags = palette_cache_use(&dcc->palettes, pal, serial, &out->pal_id,
+                                           dcc->evicted_palettes);
+    }
 }
 
 static uint16_t draw_item_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWriter *w)
@@ -390,6 +401,7 @@ static uint16_t draw_item_marshal(RedChannelClient *rcc, RedPipeItem *base, Wire
     uint16_t type = d.type;
 
     g_array_set_size(dcc->evicted, 0);
+    g_array_set_size(dcc->evicted_palettes, 0);
     for (uint32_t i = 0; i < op->n_images; i++) {
         memset(&enc[i], 0, sizeof(enc[i]));
         resolve_image(dcc, op->images[i], image_can_lossy(op, i), &local[i], &enc[i], serial,
@@ -400,17 +412,24 @@ static uint16_t draw_item_marshal(RedChannelClient *rcc, RedPipeItem *base, Wire
         memcpy((char *)&d + off, &p, sizeof(p));
     }
     dcc_lossy_note_draw(dcc, op, lossy);
-    if (dcc->evicted->len == 0) {
+    if (dcc->evicted->len == 0 && dcc->evicted_palettes->len == 0) {
         wire_display_draw(w, &d);
     } else {
         /* The client must drop the evicted ids before this message adds new
-         * ones: both go in one LIST, invalidation first. */
+         * ones: all go in one LIST, invalidations first. */
         WireList l;
-        wire_list_begin(w, &l, 2);
-        wire_list_sub_begin(w, &l, SPICE_MSG_DISPLAY_INVAL_LIST);
-        wire_display_inval_list(w, (const uint64_t *)(void *)dcc->evicted->data,
-                                (uint16_t)dcc->evicted->len);
-        wire_list_sub_end(w, &l);
+        wire_list_begin(w, &l, (uint16_t)((dcc->evicted->len ? 1u : 0u) + dcc->evicted_palettes->len + 1u));
+        if (dcc->evicted->len) {
+            wire_list_sub_begin(w, &l, SPICE_MSG_DISPLAY_INVAL_LIST);
+            wire_display_inval_list(w, (const uint64_t *)(void *)dcc->evicted->data,
+                                    (uint16_t)dcc->evicted->len);
+            wire_list_sub_end(w, &l);
+        }
+        for (guint i = 0; i < dcc->evicted_palettes->len; i++) {
+            wire_list_sub_begin(w, &l, SPICE_MSG_DISPLAY_INVAL_PALETTE);
+            wire_put_u64(w, g_array_index(dcc->evicted_palettes, uint64_t, i));
+            wire_list_sub_end(w, &l);
+        }
         wire_list_sub_begin(w, &l, d.type);
         wire_display_draw(w, &d);
         wire_list_sub_end(w, &l);

@@ -717,6 +717,8 @@ void dcc_on_connect(DisplayChannelClient *dcc)
     dcc->damage = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, damage_free);
     dcc->evicted = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     pixmap_cache_init(&dcc->cache);
+    dcc->evicted_palettes = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    palette_cache_init(&dcc->palettes);
     dcc->image_compression = dcc->dc->image_compression;
     dcc_lossy_init(dcc);
     dcc_streams_init(dcc);
@@ -733,6 +735,8 @@ void dcc_on_disconnect(RedChannelClient *rcc)
     g_clear_pointer(&dcc->damage, g_hash_table_destroy);
     g_clear_pointer(&dcc->evicted, g_array_unref);
     pixmap_cache_fini(&dcc->cache);
+    g_clear_pointer(&dcc->evicted_palettes, g_array_unref);
+    palette_cache_fini(&dcc->palettes);
     dcc_encoders_stop(dcc);
     dcc_streams_fini(dcc);
 }
@@ -756,6 +760,7 @@ static void dcc_start(DisplayChannelClient *dcc, const WireDisplayMsg *m)
     dcc->start_pending = true;
 
     red_channel_client_send_raw(&dcc->base, SPICE_MSG_DISPLAY_INVAL_ALL_PALETTES, NULL, 0);
+    palette_cache_reset(&dcc->palettes);
     /* Surfaces in id order (the primary, 0, first); their pictures follow
      * as damage once these are out. */
     GList *ids = g_list_sort(g_hash_table_get_keys(dc->surfaces), surface_order);

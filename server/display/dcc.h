@@ -60,6 +60,38 @@ bool pixmap_cache_is_lossy(PixmapCache *c, uint64_t id);
  * CACHE_REPLACE_ME); unknown ids are ignored. */
 void pixmap_cache_set_lossy(PixmapCache *c, uint64_t id, bool lossy);
 
+/* ---- palette cache (dcc-cache.c) ---- */
+
+/* Palettes the client is told to keep at most (upstream keeps 128). */
+#define PALETTE_CACHE_ITEMS 128u
+
+typedef struct PaletteCacheItem PaletteCacheItem;
+
+/* The server's model of one client's palette cache. Entries are keyed by
+ * a hash of the palette's colours, not by the guest's `unique`: the guest
+ * may leave it 0 or reuse it, and the key is what goes on the wire as the
+ * palette's unique. Each entry keeps the colours, so a hash collision is
+ * caught and that palette sent inline. */
+typedef struct PaletteCache {
+    GHashTable *items;              /* uint64 key -> PaletteCacheItem*, owned */
+    GQueue lru;                     /* PaletteCacheItem*, head = least recently used */
+    uint64_t hits, adds, evictions;
+} PaletteCache;
+
+void palette_cache_init(PaletteCache *c);
+void palette_cache_fini(PaletteCache *c);
+/* Forgets everything (the client was told INVAL_ALL_PALETTES). */
+void palette_cache_reset(PaletteCache *c);
+/* Decides how palette p travels in message `serial`: returns
+ * SPICE_BITMAP_FLAGS_PAL_FROM_CACHE (send only *wire_id),
+ * SPICE_BITMAP_FLAGS_PAL_CACHE_ME (send the palette with unique = *wire_id)
+ * or 0 (send it inline, uncached). A palette added by this same message is
+ * never sent FROM_CACHE (the client may decode the images of one message in
+ * another order). An id evicted to make room is appended to evicted
+ * (uint64); the client must get INVAL_PALETTE for it. */
+uint8_t palette_cache_use(PaletteCache *c, const WirePalette *p, uint64_t serial,
+                          uint64_t *wire_id, GArray *evicted);
+
 /* ---- draw operations (dcc-draw.c) ---- */
 
 #define DRAW_OP_MAX_IMAGES 4
@@ -145,6 +177,8 @@ typedef struct DisplayChannelClient {
     PixmapCache cache;              /* changed at marshal time only */
     uint64_t msg_serial;            /* counts marshalled draws (cache pinning) */
     GArray *evicted;                /* uint64 scratch for one message */
+    PaletteCache palettes;          /* changed at marshal time only */
+    GArray *evicted_palettes;       /* uint64 scratch for one message */
     SpiceImageCompression image_compression;   /* in effect: server's or client's choice */
     RedEncoders *encoders;          /* owned, from DISPLAY_INIT on */
     GlzDictionary *glz;             /* one reference; shared by the session (dcc-encode.c) */

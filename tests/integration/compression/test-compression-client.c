@@ -260,6 +260,7 @@ typedef struct Stats {
     uint64_t bytes;
     uint64_t images[RED_CODEC_COUNT];
     uint64_t body[RED_CODEC_COUNT];
+    uint64_t pal_adds, pal_hits;
 } Stats;
 
 static void stats_job(void *data)
@@ -269,6 +270,8 @@ static void stats_job(void *data)
     st->bytes = dcc->base.bytes_sent;
     memcpy(st->images, dcc->enc_images, sizeof(st->images));
     memcpy(st->body, dcc->enc_bytes, sizeof(st->body));
+    st->pal_adds = dcc->palettes.adds;
+    st->pal_hits = dcc->palettes.hits;
 }
 
 static void upgrade_now_job(void *data)
@@ -283,8 +286,9 @@ static void print_stats(const char *step)
     Stats st;
     on_worker(stats_job, &st);
     GString *s = g_string_new(NULL);
-    g_string_append_printf(s, "%-16s %-22s bytes %9" G_GUINT64_FORMAT " |", S->name, step,
-                           st.bytes);
+    g_string_append_printf(s, "%-16s %-22s bytes %9" G_GUINT64_FORMAT " palettes %" G_GUINT64_FORMAT
+                           "+%" G_GUINT64_FORMAT " |", S->name, step, st.bytes, st.pal_adds,
+                           st.pal_hits);
     for (int c = 0; c < RED_CODEC_COUNT; c++) {
         if (st.images[c]) {
             g_string_append_printf(s, " %s %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "B",
@@ -347,6 +351,14 @@ static void run_setting(gconstpointer data)
     paced_draws(1, 300, 480, 360);
     check_picture("mixed workload");
     print_stats("mixed");
+    /* Every 8-bit bitmap of the workload shares one palette: once the
+     * client holds it, later ones must name it by id (the picture check
+     * above proves the client resolved them). */
+    Stats pal;
+    on_worker(stats_job, &pal);
+    if (pal.pal_adds > 0) {
+        g_assert_cmpuint(pal.pal_hits, >, 0);
+    }
 
     /* resolution change */
     SurfaceJob destroy = { 0, 0, 0, 0, true, true };

@@ -65,6 +65,73 @@ static void test_draw_copy_layout(void)
     wire_writer_clear(&w);
 }
 
+/* An 8-bit bitmap's palette: inline with CACHE_ME (unique = the cache id),
+ * then by id alone with PAL_FROM_CACHE; the same for an encoder's LZ_PLT
+ * body, where the flags byte leads the body. */
+static void test_palette_layouts(void)
+{
+    uint8_t px[4] = { 0, 1, 1, 0 };
+    uint32_t ents[2] = { 0x112233, 0x445566 };
+    WirePalette pal = { .unique = 7, .num_ents = 2, .ents = ents };
+    WireImage img = { .id = 1, .type = SPICE_IMAGE_TYPE_BITMAP, .width = 2, .height = 2 };
+    img.u.bitmap.format = SPICE_BITMAP_FMT_8BIT;
+    img.u.bitmap.stride = 2;
+    img.u.bitmap.data = px;
+    img.u.bitmap.palette = &pal;
+    img.pal_flags = SPICE_BITMAP_FLAGS_PAL_CACHE_ME;
+    img.pal_id = 0xabcdef0123456789ull;
+
+    WireWriter w;
+    wire_writer_init(&w);
+    wire_display_image(&w, &img);
+    /* 18 descriptor + 18 header + 4 pixels, then the palette */
+    g_assert_cmpuint(w.len, ==, 40 + 8 + 2 + 8);
+    g_assert_cmpuint(w.data[19], ==, SPICE_BITMAP_FLAGS_PAL_CACHE_ME);
+    g_assert_cmpuint(rd32(w.data + 32), ==, 40);     /* palette offset */
+    g_assert_cmpuint(rd32(w.data + 40), ==, 0x23456789u);
+    g_assert_cmpuint(rd32(w.data + 44), ==, 0xabcdef01u);
+    g_assert_cmpuint(rd16(w.data + 48), ==, 2);
+    g_assert_cmpuint(rd32(w.data + 54), ==, 0x445566);
+
+    wire_writer_reset(&w);
+    img.pal_flags = SPICE_BITMAP_FLAGS_PAL_FROM_CACHE;
+    wire_display_image(&w, &img);
+    g_assert_cmpuint(w.len, ==, 32 + 8 + 4);          /* the id replaces the pointer */
+    g_assert_cmpuint(w.data[19], ==, SPICE_BITMAP_FLAGS_PAL_FROM_CACHE);
+    g_assert_cmpuint(rd32(w.data + 32), ==, 0x23456789u);
+    g_assert_cmpmem(w.data + 40, 4, px, 4);
+
+    /* LZ_PLT: flags, data_size, palette slot at 5, then the LZ data */
+    uint8_t body[5 + 4 + 3] = { SPICE_BITMAP_FLAGS_TOP_DOWN, 3, 0, 0, 0, 0, 0, 0, 0, 9, 8, 7 };
+    WireImage lz = { .id = 2, .type = SPICE_IMAGE_TYPE_LZ_PLT, .width = 2, .height = 2,
+                     .encoded = true };
+    lz.u.encoded.body = body;
+    lz.u.encoded.size = sizeof(body);
+    lz.u.encoded.palette_slot = 5;
+    lz.u.encoded.palette = &pal;
+    lz.pal_flags = SPICE_BITMAP_FLAGS_PAL_FROM_CACHE;
+    lz.pal_id = 0x42;
+    wire_writer_reset(&w);
+    wire_display_image(&w, &lz);
+    g_assert_cmpuint(w.len, ==, 18 + 5 + 8 + 3);
+    g_assert_cmpuint(w.data[18], ==,
+                     SPICE_BITMAP_FLAGS_TOP_DOWN | SPICE_BITMAP_FLAGS_PAL_FROM_CACHE);
+    g_assert_cmpuint(rd32(w.data + 23), ==, 0x42);
+    g_assert_cmpuint(rd32(w.data + 27), ==, 0);
+    g_assert_cmpuint(w.data[31], ==, 9);
+    g_assert_cmpuint(w.data[33], ==, 7);
+    g_assert_cmpuint(body[0], ==, SPICE_BITMAP_FLAGS_TOP_DOWN);      /* source untouched */
+
+    lz.pal_flags = SPICE_BITMAP_FLAGS_PAL_CACHE_ME;
+    wire_writer_reset(&w);
+    wire_display_image(&w, &lz);
+    g_assert_cmpuint(w.len, ==, 18 + sizeof(body) + 8 + 2 + 8);
+    g_assert_cmpuint(w.data[18], ==, SPICE_BITMAP_FLAGS_TOP_DOWN | SPICE_BITMAP_FLAGS_PAL_CACHE_ME);
+    g_assert_cmpuint(rd32(w.data + 23), ==, 18 + sizeof(body));
+    g_assert_cmpuint(rd32(w.data + 18 + sizeof(body)), ==, 0x42);     /* unique = cache id */
+    wire_writer_clear(&w);
+}
+
 static void test_fill_clip_layout(void)
 {
     WireRect rects[2] = { { 0, 0, 4, 4 }, { 8, 8, 9, 9 } };
@@ -245,6 +312,60 @@ static void random_draw(RawHarness *h, GRand *r, int area_w, int area_h, bool on
     }
 }
 
+static void test_palette_cache(void)
+{
+    PaletteCache c;
+    GArray *ev = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    uint32_t a_ents[3] = { 1, 2, 3 }, b_ents[3] = { 1, 2, 4 };
+    WirePalette a = { .unique = 0, .num_ents = 3, .ents = a_ents };
+    WirePalette b = { .unique = 0, .num_ents = 3, .ents = b_ents };
+    uint64_t ida = 0, idb = 0, id = 0;
+
+    palette_cache_init(&c);
+    g_assert_cmpuint(palette_cache_use(&c, &a, 1, &ida, ev), ==, SPICE_BITMAP_FLAGS_PAL_CACHE_ME);
+    g_assert_cmpuint(ida, !=, 0);
+    /* the same message again: inline, not by id */
+    g_assert_cmpuint(palette_cache_use(&c, &a, 1, &id, ev), ==, 0);
+    g_assert_cmpuint(palette_cache_use(&c, &a, 2, &id, ev), ==, SPICE_BITMAP_FLAGS_PAL_FROM_CACHE);
+    g_assert_cmpuint(id, ==, ida);
+    /* keyed by colours: the guest's unique does not matter */
+    WirePalette a2 = a;
+    a2.unique = 99;
+    g_assert_cmpuint(palette_cache_use(&c, &a2, 3, &id, ev), ==, SPICE_BITMAP_FLAGS_PAL_FROM_CACHE);
+    g_assert_cmpuint(palette_cache_use(&c, &b, 3, &idb, ev), ==, SPICE_BITMAP_FLAGS_PAL_CACHE_ME);
+    g_assert_cmpuint(idb, !=, ida);
+    g_assert_cmpuint(c.hits, ==, 2);
+    g_assert_cmpuint(ev->len, ==, 0);
+
+    /* fill it: the least recently used (a, used by 3 before b) goes first,
+     * reported for INVAL_PALETTE */
+    uint32_t ents[PALETTE_CACHE_ITEMS][1];
+    for (uint32_t i = 0; i < PALETTE_CACHE_ITEMS - 2; i++) {
+        ents[i][0] = 1000 + i;
+        WirePalette p = { .num_ents = 1, .ents = ents[i] };
+        g_assert_cmpuint(palette_cache_use(&c, &p, 10 + i, &id, ev), ==,
+                         SPICE_BITMAP_FLAGS_PAL_CACHE_ME);
+    }
+    g_assert_cmpuint(ev->len, ==, 0);
+    ents[PALETTE_CACHE_ITEMS - 1][0] = 5000;
+    WirePalette last = { .num_ents = 1, .ents = ents[PALETTE_CACHE_ITEMS - 1] };
+    g_assert_cmpuint(palette_cache_use(&c, &last, 500, &id, ev), ==,
+                     SPICE_BITMAP_FLAGS_PAL_CACHE_ME);
+    g_assert_cmpuint(ev->len, ==, 1);
+    g_assert_cmpuint(g_array_index(ev, uint64_t, 0), ==, ida);
+    g_assert_cmpuint(palette_cache_use(&c, &a, 501, &id, ev), ==, SPICE_BITMAP_FLAGS_PAL_CACHE_ME);
+    g_assert_cmpuint(ev->len, ==, 2);
+    g_assert_cmpuint(g_array_index(ev, uint64_t, 1), ==, idb);  /* b was next */
+
+    /* an entry the message already uses is not evicted for it */
+    palette_cache_reset(&c);
+    g_array_set_size(ev, 0);
+    g_assert_cmpuint(palette_cache_use(&c, &a, 1, &id, ev), ==, SPICE_BITMAP_FLAGS_PAL_CACHE_ME);
+    g_assert_cmpuint(palette_cache_use(&c, &a, 2, &id, ev), ==, SPICE_BITMAP_FLAGS_PAL_FROM_CACHE);
+    palette_cache_fini(&c);
+    g_array_unref(ev);
+}
+
 static void test_channel_converges(void)
 {
     RawHarness h;
@@ -401,11 +522,13 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/display/marshal/draw-copy", test_draw_copy_layout);
+    g_test_add_func("/display/marshal/palette", test_palette_layouts);
     g_test_add_func("/display/marshal/fill-clip", test_fill_clip_layout);
     g_test_add_func("/display/marshal/simple", test_simple_layouts);
     g_test_add_func("/display/marshal/cursor", test_cursor_layouts);
     g_test_add_func("/display/parse/client-msgs", test_parse_display_msgs);
     g_test_add_func("/display/cache/pixmap", test_pixmap_cache);
+    g_test_add_func("/display/cache/palette", test_palette_cache);
     g_test_add_func("/display/channel/converges", test_channel_converges);
     g_test_add_func("/display/channel/stalled-client", test_stalled_client);
     g_test_add_func("/display/channel/disconnect-mid-stream", test_disconnect_mid_stream);
