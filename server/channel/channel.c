@@ -64,6 +64,8 @@ RedClient *red_client_new(RedsState *reds, uint32_t connection_id)
     client->connection_id = connection_id;
     client->refs = 1;
     g_mutex_init(&client->lock);
+    atomic_init(&client->net_bitrate, 0);
+    atomic_init(&client->net_latency_us, 0);
     return client;
 }
 
@@ -80,6 +82,28 @@ void red_client_unref(RedClient *client)
         g_mutex_clear(&client->lock);
         g_free(client);
     }
+}
+
+void red_client_set_link(RedClient *client, uint64_t bitrate_bps, int64_t latency_us)
+{
+    atomic_store(&client->net_latency_us, latency_us);
+    atomic_store(&client->net_bitrate, bitrate_bps);
+}
+
+uint64_t red_client_get_bitrate(RedClient *client)
+{
+    return atomic_load(&client->net_bitrate);
+}
+
+int64_t red_client_get_latency_us(RedClient *client)
+{
+    return atomic_load(&client->net_latency_us);
+}
+
+bool red_client_is_low_bandwidth(RedClient *client)
+{
+    uint64_t bps = red_client_get_bitrate(client);
+    return bps != 0 && bps < RED_CLIENT_LOW_BANDWIDTH_BPS;
 }
 
 static void client_gone_cb(RedsState *reds, void *data)
@@ -499,7 +523,10 @@ RedChannelClient *red_channel_client_new(RedChannel *channel, RedClient *client,
     if (channel->use_acks) {
         uint8_t body[8];
         rcc->ack_generation = 1;
-        rcc->ack_window = RED_CHANNEL_ACK_WINDOW;
+        /* fixed for the connection, like upstream: a session measured
+         * as low bandwidth before this channel linked gets the wide one */
+        rcc->ack_window = red_client_is_low_bandwidth(client) ? RED_CHANNEL_ACK_WINDOW_WIDE
+                                                               : RED_CHANNEL_ACK_WINDOW;
         for (int i = 0; i < 4; i++) {
             body[i] = (uint8_t)(rcc->ack_generation >> (8 * i));
             body[4 + i] = (uint8_t)(rcc->ack_window >> (8 * i));

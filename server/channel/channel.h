@@ -14,6 +14,7 @@
  */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,12 @@ typedef struct RedPipeItem RedPipeItem;
 #define RED_PIPE_DEFAULT_BUDGET (8u << 20)
 /* Ack window sent with SET_ACK on channels that use acks. */
 #define RED_CHANNEL_ACK_WINDOW 20
+/* The wider window for a session measured as low bandwidth (upstream's
+ * WIDE_CLIENT_ACK_WINDOW): more messages in flight over a long pipe. */
+#define RED_CHANNEL_ACK_WINDOW_WIDE 40
+/* Below this measured rate (bits/s) a session is "low bandwidth" and WAN
+ * "auto" settings turn on (upstream's 10 * 1024 * 1024). */
+#define RED_CLIENT_LOW_BANDWIDTH_BPS (10u * 1024 * 1024)
 
 /* --- pipe items --- */
 
@@ -118,6 +125,10 @@ struct RedClient {
     GList *rccs;                     /* every RedChannelClient, any thread */
     bool disconnecting;              /* no new channel clients may join */
     bool gone;                       /* reds_client_gone() was posted */
+    /* link measurement (the main channel's net test): written on the main
+     * loop, read from any thread */
+    _Atomic uint64_t net_bitrate;    /* bits/s, 0 = not measured */
+    _Atomic int64_t net_latency_us;  /* round trip in us, 0 = not measured */
 };
 
 /* Main loop: a new session holding one reference (reds' list). */
@@ -129,6 +140,18 @@ void red_client_unref(RedClient *client);
  * own thread); once the last one is gone reds_client_gone() runs on the
  * main loop. */
 void red_client_disconnect(RedClient *client);
+
+/* Main loop (server/main net test): publishes the session's measured link
+ * rate (bits/s, > 0) and round trip (us). */
+void red_client_set_link(RedClient *client, uint64_t bitrate_bps, int64_t latency_us);
+/* Any thread: the session's measured link rate in bits/s; 0 while there is
+ * no measurement (unix socket, test not finished, unusable figures). */
+uint64_t red_client_get_bitrate(RedClient *client);
+/* Any thread: the net test's round trip in us; 0 = not measured. */
+int64_t red_client_get_latency_us(RedClient *client);
+/* Any thread: true once the session was measured below
+ * RED_CLIENT_LOW_BANDWIDTH_BPS; false without a measurement. */
+bool red_client_is_low_bandwidth(RedClient *client);
 
 /* --- channel clients --- */
 

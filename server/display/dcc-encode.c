@@ -81,8 +81,10 @@ static void policy_of(const DisplayChannelClient *dcc, RedEncPolicy *p)
         .jpeg = dc->jpeg_state,
         .zlib_glz = dc->zlib_glz_state,
         .client_lz4 = red_channel_client_has_cap(&dcc->base, SPICE_DISPLAY_CAP_LZ4_COMPRESSION),
-        /* no link measurement yet: WAN "auto" settings stay off */
-        .low_bandwidth = false,
+        /* the main channel's net test, read when the policy is (re)built:
+         * at DISPLAY_INIT (the test is normally over by then) and on every
+         * compression change; false while unmeasured */
+        .low_bandwidth = red_client_is_low_bandwidth(dcc->base.client),
         .jpeg_quality = 0,
     };
 }

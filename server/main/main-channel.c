@@ -1,5 +1,6 @@
 /* Main channel: MAIN_INIT and session setup, CHANNELS_LIST, mouse-mode
- * requests and the client half of the agent route (see main-channel.h).
+ * requests, PING/PONG (the net test of net-test.h, then one idle PING per
+ * interval) and the client half of the agent route (see main-channel.h).
  * Main loop only. */
 #include "server/main/main-channel.h"
 
@@ -11,6 +12,7 @@
 #include "server/chardev/agent.h"
 #include "server/core/log.h"
 #include "server/core/mm-time.h"
+#include "server/main/net-test.h"
 #include "server/qxl/red-qxl.h"
 
 /* The client's mm clock starts this far behind ours (upstream's
@@ -25,9 +27,10 @@ typedef struct MainChannel {
 typedef struct MainChannelClient {
     RedChannelClient base;
     RedTimer *ping_timer;            /* owned: next periodic PING */
-    uint32_t ping_id;                /* id of the last PING sent */
-    uint32_t ping_waiting;           /* id whose PONG is awaited, 0 = none */
+    uint32_t ping_id;                /* id of the last PING queued */
+    uint32_t ping_waiting;           /* periodic PING whose PONG is awaited, 0 = none */
     int64_t latency_us;              /* last measured round trip, -1 = none */
+    NetTest net_test;                /* link measurement after MAIN_INIT */
     bool channels_attached;          /* ATTACH_CHANNELS seen: announce new ones */
     bool agent_started;              /* AGENT_START seen */
     uint32_t agent_send_tokens;      /* AGENT_DATA we may still send it */
@@ -143,13 +146,20 @@ static void send_u32_msg(RedChannelClient *rcc, uint16_t type, uint32_t v)
 typedef struct PingItem {
     RedPipeItem base;
     uint32_t id;
+    uint32_t padding;                /* zero bytes after the timestamp */
 } PingItem;
 
 static uint16_t ping_marshal(RedChannelClient *rcc, RedPipeItem *item, WireWriter *w)
 {
+    PingItem *ping = (PingItem *)item;
     /* stamped when it reaches the socket, so queueing time is not counted */
-    wire_put_u32(w, ((PingItem *)item)->id);
-    wire_put_u64(w, (uint64_t)g_get_monotonic_time());
+    int64_t now = g_get_monotonic_time();
+    wire_put_u32(w, ping->id);
+    wire_put_u64(w, (uint64_t)now);
+    if (ping->padding) {
+        memset(wire_put_space(w, ping->padding), 0, ping->padding);
+    }
+    net_test_on_sent(&mcc_of(rcc)->net_test, ping->id, now);
     return SPICE_MSG_PING;
 }
 
@@ -157,17 +167,57 @@ static const RedPipeItemOps ping_item_ops = {
     .marshal = ping_marshal,
 };
 
-static void push_ping(MainChannelClient *mcc)
+/* Queues PING {id} with `padding` zero bytes through the normal pipe. */
+static void queue_ping(MainChannelClient *mcc, uint32_t id, uint32_t padding)
 {
     PingItem *item = g_new0(PingItem, 1);
     item->base.ops = &ping_item_ops;
-    item->base.size = 32;
-    item->id = ++mcc->ping_id;
-    if (item->id == 0) {
-        item->id = ++mcc->ping_id;   /* 0 means "none waiting" */
-    }
-    mcc->ping_waiting = item->id;
+    item->base.size = 32 + padding;
+    item->id = id;
+    item->padding = padding;
     red_channel_client_pipe_add(&mcc->base, &item->base);
+}
+
+static uint32_t next_ping_id(MainChannelClient *mcc)
+{
+    if (++mcc->ping_id == 0) {
+        ++mcc->ping_id;              /* 0 means "none" */
+    }
+    return mcc->ping_id;
+}
+
+static void push_ping(MainChannelClient *mcc)
+{
+    mcc->ping_waiting = next_ping_id(mcc);
+    queue_ping(mcc, mcc->ping_waiting, 0);
+}
+
+/* Queues the net test's three PINGs (net-test.h) behind what is queued. */
+static void start_net_test(MainChannelClient *mcc)
+{
+    mcc->ping_id = net_test_start(&mcc->net_test, mcc->ping_id + 1) - 1;
+    for (unsigned i = 0; i < NET_TEST_PINGS; i++) {
+        queue_ping(mcc, net_test_ping_id(&mcc->net_test, i), net_test_ping_padding(i));
+    }
+}
+
+static void net_test_finished(MainChannelClient *mcc)
+{
+    RedChannelClient *rcc = &mcc->base;
+    NetTest *t = &mcc->net_test;
+
+    mcc->latency_us = t->latency_us;
+    if (t->stage != NET_TEST_DONE) {
+        /* as upstream: no figure, so the session is not low bandwidth */
+        red_info("main: session %u net test unusable (latency %" G_GINT64_FORMAT
+                 " us, rate PING no slower); not low bandwidth",
+                 rcc->client->connection_id, t->latency_us);
+        return;
+    }
+    red_client_set_link(rcc->client, t->bitrate, t->latency_us);
+    red_info("main: session %u net test: latency %" G_GINT64_FORMAT " us, %" G_GUINT64_FORMAT
+             " bits/s%s", rcc->client->connection_id, t->latency_us, t->bitrate,
+             red_client_is_low_bandwidth(rcc->client) ? ", low bandwidth" : "");
 }
 
 static void ping_timer_cb(void *opaque)
@@ -190,9 +240,28 @@ static void main_on_pong(RedChannelClient *rcc, uint32_t id, uint64_t timestamp)
     MainChannelClient *mcc = mcc_of(rcc);
     int64_t now = g_get_monotonic_time();
 
+    switch (net_test_on_pong(&mcc->net_test, id, timestamp, now)) {
+    case NET_TEST_PONG_REFUSED:
+        red_client_bug("main channel: PONG %u of the net test early, out of order or with a "
+                       "wrong timestamp, ignored", id);
+        return;
+    case NET_TEST_PONG_NEXT:
+    case NET_TEST_PONG_FINISHED:
+        /* accepted: the echoed timestamp is the one we recorded */
+        red_debug("main: session %u round trip %" G_GINT64_FORMAT " us (net test PONG %u)",
+                  rcc->client->connection_id, now - (int64_t)timestamp, id);
+        if (mcc->net_test.stage >= NET_TEST_DONE) {
+            net_test_finished(mcc);
+        }
+        return;
+    case NET_TEST_PONG_NOT_OURS:
+        break;
+    }
     if (id == 0 || id != mcc->ping_waiting) {
-        /* late or foreign PONG (spice-gtk echoes whatever it got): ignore */
-        red_debug("main: PONG %u not awaited (waiting for %u)", id, mcc->ping_waiting);
+        /* one idle PING is in flight at a time and spice-gtk echoes the
+         * id it got: anything else was made up */
+        red_client_bug("main channel: PONG %u not awaited (waiting for %u), ignored", id,
+                       mcc->ping_waiting);
         return;
     }
     mcc->ping_waiting = 0;
@@ -262,9 +331,12 @@ static void main_connect(RedChannel *channel, RedClient *client, RedLink *link)
     mcc->ping_timer = red_timer_add(channel->loop, ping_timer_cb, mcc);
     red_timer_start(mcc->ping_timer, MAIN_PING_INTERVAL_MS);
     if (!rcc->stream->is_unix) {
-        /* a first round trip right away, like upstream's net test (which
-         * also skips unix sockets); then one per interval */
-        push_ping(mcc);
+        /* behind MAIN_INIT and before CHANNELS_LIST (sent on the client's
+         * ATTACH_CHANNELS), so a client links its display channel only
+         * after it answered the rate PING: the figure is usually known
+         * when the display channel starts. Unix sockets are local: no
+         * test, as upstream. */
+        start_net_test(mcc);
     }
 }
 

@@ -1,6 +1,6 @@
 /* The main channel (type 1, id 0): session setup (MAIN_INIT, NAME/UUID,
- * CHANNELS_LIST), mouse-mode negotiation and the client side of the
- * vdagent route. One per server, created by reds_init() and freed through
+ * CHANNELS_LIST), mouse-mode negotiation, the link measurement (net test)
+ * and the client side of the vdagent route. One per server, created by reds_init() and freed through
  * its ops->destroy.
  *
  * Threading: everything here runs on the main loop (reds->loop).
@@ -22,8 +22,11 @@ typedef struct RedChannelClient RedChannelClient;
  * write queue drains). */
 #define MAIN_AGENT_TOKEN_BATCH 5
 
-/* Interval between PINGs on each main channel client (upstream's idle
- * ping interval). A first PING follows MAIN_INIT at once on TCP/TLS. */
+/* Interval between idle PINGs on each main channel client (upstream's
+ * idle ping interval). On TCP/TLS the net test (net-test.h: three PINGs,
+ * the last padded) follows MAIN_INIT at once; its figure is published on
+ * the session (red_client_get_bitrate / red_client_is_low_bandwidth in
+ * server/channel/channel.h). */
 #define MAIN_PING_INTERVAL_MS 15000
 /* Longest NOTIFY text sent; longer texts are cut. */
 #define MAIN_NOTIFY_MAX_TEXT 1024
