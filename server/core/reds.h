@@ -80,6 +80,7 @@ struct RedsState {
     SpiceTabletInstance *tablet;
     SpiceCharDeviceInstance *vdagent;
     GList *qxl_instances;            /* QXLInstance* */
+    gint display_channels;           /* atomic: live display channels (display-channel.c) */
     GList *char_devices;             /* SpiceCharDeviceInstance* */
     GList *sound_instances;          /* SpicePlaybackInstance* / SpiceRecordInstance* */
     SpiceMigrateInstance *migrate;

@@ -751,6 +751,12 @@ static void dcc_start(DisplayChannelClient *dcc, const WireDisplayMsg *m)
 {
     DisplayChannel *dc = dcc->dc;
     int64_t size = m->u.init.pixmap_cache_size;
+    /* spice-gtk has one image cache per session, shared by the display
+     * channels of all QXL devices and announced whole to each of them: each
+     * channel gets an equal share, so together they stay within it. */
+    RedsState *reds = dcc->base.channel->reds;
+    int channels = reds ? g_atomic_int_get(&reds->display_channels) : 1;
+    size /= MAX(channels, 1);
 
     red_timer_remove(dcc->init_timer);
     dcc->init_timer = NULL;

@@ -102,6 +102,9 @@ RedChannel *display_channel_new(RedsState *reds, RedLoop *worker_loop, uint8_t i
     dc->jpeg_state = SPICE_WAN_COMPRESSION_AUTO;
     dc->zlib_glz_state = SPICE_WAN_COMPRESSION_AUTO;
     if (reds) {
+        /* clients split their one pixmap cache between the display
+         * channels (dcc_start) */
+        g_atomic_int_inc(&reds->display_channels);
         display_channel_set_compression(&dc->base, reds->cfg.image_compression,
                                         reds->cfg.jpeg_state, reds->cfg.zlib_glz_state);
     }
@@ -117,6 +120,9 @@ void display_channel_free(RedChannel *channel)
     }
     DisplayChannel *dc = display_channel_from(channel);
     red_channel_disconnect_all(channel);
+    if (channel->reds) {
+        g_atomic_int_add(&channel->reds->display_channels, -1);
+    }
     display_streams_fini(dc);
     g_hash_table_destroy(dc->surfaces);
     g_free(dc);

@@ -366,6 +366,38 @@ static void test_palette_cache(void)
     g_array_unref(ev);
 }
 
+static void idle_post(void *opaque, void (*func)(void *data), void *data)
+{
+    func(data);
+}
+
+static void idle_render(void *opaque, uint32_t surface_id, const pixman_region32_t *region)
+{
+}
+
+static RedCanvas *idle_canvas(void *opaque, uint32_t surface_id)
+{
+    return NULL;
+}
+
+/* spice-gtk shares one image cache between the display channels of a
+ * session and announces it whole to each: with two display channels (two
+ * QXL devices) each client gets half, so together they fit. */
+static void test_pixmap_cache_split(void)
+{
+    RawHarness h;
+    rh_init(&h);
+    DisplayChannelHost host = { NULL, idle_post, idle_render, idle_canvas, NULL };
+    RedChannel *second = display_channel_new(h.reds, h.loop, 1, &host);
+    g_assert_cmpint(g_atomic_int_get(&h.reds->display_channels), ==, 2);
+    rh_connect(&h, 0);
+    DisplayChannelClient *dcc = h.dc->clients->data;
+    g_assert_cmpint(dcc->cache.capacity, ==, 4096 / 2);     /* rh_connect's DISPLAY_INIT */
+    display_channel_free(second);
+    g_assert_cmpint(g_atomic_int_get(&h.reds->display_channels), ==, 1);
+    rh_fini(&h);
+}
+
 static void test_channel_converges(void)
 {
     RawHarness h;
@@ -529,6 +561,7 @@ int main(int argc, char **argv)
     g_test_add_func("/display/parse/client-msgs", test_parse_display_msgs);
     g_test_add_func("/display/cache/pixmap", test_pixmap_cache);
     g_test_add_func("/display/cache/palette", test_palette_cache);
+    g_test_add_func("/display/cache/pixmap-split", test_pixmap_cache_split);
     g_test_add_func("/display/channel/converges", test_channel_converges);
     g_test_add_func("/display/channel/stalled-client", test_stalled_client);
     g_test_add_func("/display/channel/disconnect-mid-stream", test_disconnect_mid_stream);
