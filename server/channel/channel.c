@@ -183,6 +183,7 @@ static void rcc_marshal_next(RedChannelClient *rcc)
     size_t hdr_size = rcc->mini_header ? MINI_HEADER_SIZE : FULL_HEADER_SIZE;
 
     rcc->pipe_bytes -= item->size;
+    rcc->pipe_bytes_out += item->size;
     wire_writer_reset(&rcc->out);
     wire_put_space(&rcc->out, hdr_size);
     rcc->out.base = hdr_size;

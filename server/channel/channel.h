@@ -181,6 +181,8 @@ struct RedChannelClient {
     size_t out_pos;
     uint64_t serial;                 /* last serial sent */
     uint64_t bytes_sent;
+    uint64_t pipe_bytes_out;         /* sum of item->size of items marshalled
+                                        (drain-rate estimates) */
 
     /* acks */
     uint32_t ack_generation;

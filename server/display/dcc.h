@@ -166,6 +166,24 @@ typedef struct StreamAgent {
     StreamRate rate;
 } StreamAgent;
 
+/* One client's drain-rate estimate and catch-up pacing (dcc.c, "pace"). */
+typedef struct DccPace {
+    int64_t t0_ms;                  /* start of the backlog being measured, -1: none */
+    uint64_t serial0, bytes0;       /* rcc->serial, rcc->pipe_bytes_out at t0_ms */
+    double items, bytes, span_ms;   /* decayed sums over backlogged time */
+    int64_t credit;                 /* draw bytes turned into damage, not yet spent */
+    double band_bytes, band_px;     /* damage images sent: wire bytes, pixels */
+    int64_t damage_since_ms;        /* -1: no damage pending */
+    int64_t last_draw_ms;
+    int64_t px_est, px_est_ms;      /* cached damage area (pixels), when measured */
+    int64_t catchup_px_left;        /* pixels the current catch-up may still send */
+    bool catchup_started;           /* its first band is queued */
+    uint64_t draws, catchup_draws0; /* drawables seen; at the catch-up's start */
+    RedTimer *timer;                /* owned: max delay / quiet guest checks */
+    bool timer_armed;
+    uint64_t catchups, trimmed;     /* statistics */
+} DccPace;
+
 typedef struct DisplayChannelClient {
     RedChannelClient base;          /* first */
     DisplayChannel *dc;
@@ -191,6 +209,7 @@ typedef struct DisplayChannelClient {
     uint64_t drops, damage_bands;   /* statistics: drops, bands planned */
     uint64_t damage_rects;          /* damage images sent */
     StreamAgent *agents;            /* STREAM_MAX, owned */
+    DccPace pace;                   /* drain rate, catch-up pacing */
 } DisplayChannelClient;
 
 static inline DisplayChannel *display_channel_from(RedChannel *c)
