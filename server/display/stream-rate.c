@@ -12,6 +12,7 @@
  * self-report every STREAM_SELF_REPORT_MS from the server-side drops. */
 #include "server/display/stream.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <glib.h>
 
@@ -25,6 +26,23 @@ void stream_rate_init(StreamRate *r, uint32_t source_fps, bool client_reports, i
     r->client_reports = client_reports;
     r->last_change_ms = now_ms;
     r->window_start_ms = now_ms;
+}
+
+void stream_rate_pin_quality(StreamRate *r, int quality)
+{
+    r->quality = CLAMP(quality, 1, 100);
+    r->quality_pinned = true;
+}
+
+int stream_rate_bench_quality(void)
+{
+    const char *v = g_getenv(STREAM_ENV_BENCH_QUALITY);
+    if (!v || !*v) {
+        return 0;
+    }
+    char *end;
+    long q = strtol(v, &end, 10);
+    return *end || q < 1 || q > 100 ? 0 : (int)q;
 }
 
 void stream_rate_set_source_fps(StreamRate *r, uint32_t source_fps)
@@ -44,7 +62,7 @@ static void lower(StreamRate *r, int64_t now_ms)
     if (!cooled_down(r, now_ms)) {
         return;
     }
-    if (r->quality > STREAM_QUALITY_MIN) {
+    if (!r->quality_pinned && r->quality > STREAM_QUALITY_MIN) {
         r->quality = MAX(r->quality - STREAM_QUALITY_STEP, STREAM_QUALITY_MIN);
     } else if (r->fps > STREAM_FPS_MIN) {
         r->fps = MAX(r->fps * 3 / 4, STREAM_FPS_MIN);
@@ -62,7 +80,7 @@ static void raise_rate(StreamRate *r, int64_t now_ms)
     }
     if (r->fps < r->source_fps) {
         r->fps = MIN(r->fps * 5 / 4 + 1, r->source_fps);
-    } else if (r->quality < STREAM_QUALITY_MAX) {
+    } else if (!r->quality_pinned && r->quality < STREAM_QUALITY_MAX) {
         r->quality = MIN(r->quality + STREAM_QUALITY_STEP / 2, STREAM_QUALITY_MAX);
     } else {
         r->good_reports = 0;

@@ -359,6 +359,10 @@ static void agent_start(DisplayChannelClient *dcc, const Stream *s, const Stream
     pixman_region32_copy(&a->clip, &f->region);
     bool reports = red_channel_client_has_cap(&dcc->base, SPICE_DISPLAY_CAP_STREAM_REPORT);
     stream_rate_init(&a->rate, s->input_fps, reports, now);
+    int pinned = stream_rate_bench_quality();
+    if (pinned) {
+        stream_rate_pin_quality(&a->rate, pinned);
+    }
 
     WireRect *heap;
     WireStreamCreate c = {

@@ -164,10 +164,23 @@ typedef struct StreamRate {
     size_t last_frame_bytes;        /* JPEG bytes of the last frame sent, 0 = none yet */
     uint64_t last_frame_pixels;     /* its width * height */
     uint64_t raises, lowers, reports;
+    bool quality_pinned;            /* benchmark knob: quality never moves */
 } StreamRate;
+
+/* Benchmarking only (docs/streams.md): a JPEG quality 1..100 in this
+ * environment variable, read when a client's stream starts, pins that
+ * stream's quality; the controller then moves only the frame rate. */
+#define STREAM_ENV_BENCH_QUALITY "SPICE_BENCH_STREAM_QUALITY"
+
 
 /* Starts a controller at STREAM_QUALITY_START and min(source_fps, max). */
 void stream_rate_init(StreamRate *r, uint32_t source_fps, bool client_reports, int64_t now_ms);
+/* Pins the quality (1..100) for the life of r: lowering and raising then
+ * move only the frame rate. Used for STREAM_ENV_BENCH_QUALITY. */
+void stream_rate_pin_quality(StreamRate *r, int quality);
+/* The pinned quality from STREAM_ENV_BENCH_QUALITY, or 0 when unset or
+ * not a number 1..100. Any thread; reads the environment each call. */
+int stream_rate_bench_quality(void);
 /* The source rate changed (measured). */
 void stream_rate_set_source_fps(StreamRate *r, uint32_t source_fps);
 /* A STREAM_REPORT: frames and drops in its window, the last frame's delay

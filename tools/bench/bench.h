@@ -47,6 +47,9 @@ typedef enum {
      * mean JPEG quality read from them, then per display message kind and
      * per draw source image type: count and bytes (means over clients). */
     M_STREAM_BYTES_PER_FRAME, M_STREAM_JPEG_QUALITY,
+    /* --video-quality: the quality the run pinned the library's streams
+     * to through its benchmark knob (0 = not pinned). */
+    M_VIDEO_QUALITY_PINNED,
 #define BENCH_ENUM_DMSG_M(E, k) M_DMSG_##E##_N, M_DMSG_##E##_B,
 #define BENCH_ENUM_IMG_M(E, k) M_IMG_##E##_N, M_IMG_##E##_B,
     BENCH_DMSG_KINDS(BENCH_ENUM_DMSG_M)
@@ -86,7 +89,14 @@ typedef struct BenchConfig {
     double video_fps;       /* video workload frame rate; 0 = 25..60 from the seed */
     uint32_t video_w, video_h; /* video rectangle (centred), default 320x240 */
     bool count_messages;    /* clients connect through the counting proxy */
+    int video_quality;      /* pin stream JPEG quality 1..100 (our library's
+                             * SPICE_BENCH_STREAM_QUALITY), 0 = not pinned */
+    bool video_quality_match; /* --compare: pin B to A's measured quality */
 } BenchConfig;
+
+/* Our library's benchmark-only knob (server/display/stream.h): the stream
+ * JPEG quality, read when a client's stream starts. */
+#define BENCH_ENV_STREAM_QUALITY "SPICE_BENCH_STREAM_QUALITY"
 
 typedef struct BenchResult {
     double m[M_COUNT];

@@ -16,7 +16,7 @@
 
 /* Runs one child for `lib`; fills res from its report.  Bounded by
  * `limit_s`: a child that takes longer is killed and reported. */
-static bool run_child(const BenchConfig *cfg, const char *lib, double limit_s,
+static bool run_child(const BenchConfig *cfg, const char *lib, int quality, double limit_s,
                       BenchResult *res)
 {
     int fds[2];
@@ -76,6 +76,12 @@ static bool run_child(const BenchConfig *cfg, const char *lib, double limit_s,
     g_ptr_array_add(args, vsize);
     if (cfg->count_messages) {
         g_ptr_array_add(args, (char *)"--count-messages");
+    }
+    g_autofree char *qs = NULL;
+    if (quality > 0) {
+        qs = g_strdup_printf("%d", quality);
+        g_ptr_array_add(args, (char *)"--video-quality");
+        g_ptr_array_add(args, qs);
     }
     g_ptr_array_add(args, NULL);
     char **argv = (char **)args->pdata;
@@ -174,6 +180,26 @@ static void json_obj(FILE *f, const double *m)
     fputc('}', f);
 }
 
+/* --video-quality match: the quality to pin B's next run to, the median
+ * of A's stream qualities so far (A runs first in each pair), rounded to
+ * the integer libjpeg takes; 0 while A has sent no stream frame. */
+static int matched_quality(BenchResult *a_runs, unsigned done)
+{
+    double q[100];                  /* --runs is at most 100 */
+    unsigned n = 0;
+    for (unsigned i = 0; i < done && n < G_N_ELEMENTS(q); i++) {
+        if (a_runs[i].m[M_STREAM_JPEG_QUALITY] > 0) {
+            q[n++] = a_runs[i].m[M_STREAM_JPEG_QUALITY];
+        }
+    }
+    if (!n) {
+        return 0;
+    }
+    qsort(q, n, sizeof(double), cmp_double);
+    double med = n % 2 ? q[n / 2] : (q[n / 2 - 1] + q[n / 2]) / 2;
+    return CLAMP((int)(med + 0.5), 1, 100);
+}
+
 int bench_compare(const BenchConfig *cfg)
 {
     const char *libs[2] = { cfg->lib, cfg->compare };
@@ -195,7 +221,15 @@ int bench_compare(const BenchConfig *cfg)
                 fprintf(stderr, "spice-bench: run %u/%u on %c ...\n", 2 * i + l + 1, 2 * n,
                         'A' + l);
             }
-            if (!run_child(cfg, libs[l], limit, r)) {
+            int quality = cfg->video_quality;
+            if (cfg->video_quality_match) {
+                quality = l == 0 ? 0 : matched_quality(runs[0], i + 1);
+                if (l == 1 && !quality) {
+                    fprintf(stderr, "spice-bench: --video-quality match: A sent no stream "
+                            "frame so far; B run %u not pinned\n", i + 1);
+                }
+            }
+            if (!run_child(cfg, libs[l], quality, limit, r)) {
                 all_ok = false;
                 for (guint e = 0; e < r->errors->len; e++) {
                     fprintf(stderr, "spice-bench: %c run %u: %s\n", 'A' + l, i + 1,

@@ -37,13 +37,16 @@ static void usage(FILE *f)
         "                      clients, the library's own without)\n"
         "  --video-fps N       video workload frame rate (default 25..60 from the seed)\n"
         "  --video-size WxH    video rectangle, centred (default 320x240)\n"
+        "  --video-quality Q|match  pin the stream JPEG quality of our library (its\n"
+        "                      benchmark knob %s; upstream has none) to Q;\n"
+        "                      with --compare, match pins B to A's measured quality\n"
         "  --count-messages    clients connect through a proxy counting display messages\n"
         "  --max-call-ms MS    fail when any embedder call into the server took longer\n"
         "  --client-helper PATH  the bench-client binary (default %s)\n"
         "  --progress / --no-progress   progress lines on stderr (default: on long runs)\n"
         "  --quiet             no table on stdout\n"
         "exit status: 0 pass, 1 a check failed, 2 usage, 3 the server hung (timeout)\n",
-        BENCH_DEFAULT_LIB, BENCH_CLIENT_HELPER);
+        BENCH_DEFAULT_LIB, BENCH_ENV_STREAM_QUALITY, BENCH_CLIENT_HELPER);
 }
 
 static bool parse_double(const char *s, double *out)
@@ -136,6 +139,15 @@ int main(int argc, char **argv)
             } else if (!strcmp(a, "--video-size")) {
                 ok = sscanf(v, "%ux%u", &cfg.video_w, &cfg.video_h) == 2 && cfg.video_w >= 16 &&
                      cfg.video_h >= 16 && cfg.video_w <= 2048 && cfg.video_h <= 2048;
+            } else if (!strcmp(a, "--video-quality")) {
+                if (!strcmp(v, "match")) {
+                    cfg.video_quality_match = true;
+                } else {
+                    char *end;
+                    long q = strtol(v, &end, 10);
+                    ok = v[0] && !*end && q >= 1 && q <= 100;
+                    cfg.video_quality = (int)q;
+                }
             } else if (!strcmp(a, "--max-call-ms")) {
                 ok = parse_double(v, &cfg.max_call_ms);
             } else if (!strcmp(a, "--client-helper")) {
@@ -161,6 +173,10 @@ int main(int argc, char **argv)
     }
     if ((cfg.client_delay_ms > 0 || cfg.client_stall_s > 0) && !cfg.clients) {
         fprintf(stderr, "spice-bench: --client-delay/--client-stall need --clients\n");
+        return 2;
+    }
+    if (cfg.video_quality_match && (!cfg.compare || !cfg.count_messages)) {
+        fprintf(stderr, "spice-bench: --video-quality match needs --compare and --count-messages\n");
         return 2;
     }
     if (cfg.duration_s < 0) {

@@ -238,6 +238,13 @@ bool bench_run(const BenchConfig *cfg, BenchResult *res)
     clockid_t main_clock;
     bool ok = false;
 
+    if (cfg->video_quality > 0) {
+        /* read by our library when a stream starts; upstream ignores it */
+        g_autofree char *q = g_strdup_printf("%d", cfg->video_quality);
+        g_setenv(BENCH_ENV_STREAM_QUALITY, q, TRUE);
+        res->m[M_VIDEO_QUALITY_PINNED] = cfg->video_quality;
+    }
+
     if (!spice_server_api_load(&api, cfg->lib, &err)) {
         bench_result_fail(res, "%s", err->message);
         g_error_free(err);

@@ -5,7 +5,7 @@
  * run on this thread's default context. A region of the primary changes at
  * 30 fps for 2 s: it must become a stream (STREAM_CREATE, MJPEG frames,
  * client reports), the client's primary must show the frames within a
- * PSNR bound while they play, and once the frames stop and the stream
+ * PSNR bound while they play (waited for on a condition, bounded), and once the frames stop and the stream
  * times out, the client's primary must equal the server canvas exactly
  * (the lossless upgrade). Every wait is bounded; no sleeps (pacing waits
  * iterate the main loop until a timer fires). */
@@ -20,6 +20,8 @@
 #define SW 192
 #define SH 144
 #define FPS 30
+/* Bound for the client to show the last frame (keeps the stream live). */
+#define PSNR_WAIT_MS 10000u
 
 typedef struct FrameJob {
     int n;
@@ -138,10 +140,24 @@ static void test_stream_client(void)
             max_active = MAX(max_active, stats().active);
         }
     }
-    /* the frames show on the client, lossy but close */
+    /* the frames show on the client, lossy but close. A loaded machine
+     * may take a while to decode and show the last frame: the wait redraws
+     * that same frame at the video rate, so the stream stays live (no
+     * timeout, no lossless upgrade) and the snapshot stays what the
+     * client must converge to, with a generous bound. */
     SnapJob snap = { 0 };
     on_worker(snap_job, &snap);
-    bool close = WAIT_FOR((last_psnr = stream_psnr(&snap)) >= 30.0, 800);
+    bool close = false;
+    for (unsigned waited = 0; waited < PSNR_WAIT_MS; waited += 1000 / FPS) {
+        last_psnr = stream_psnr(&snap);
+        if (last_psnr >= 30.0 && last_psnr < INFINITY) {
+            close = true;
+            break;
+        }
+        FrameJob again = { 2 * FPS - 1, false };
+        on_worker(frame_job, &again);
+        pump(1000 / FPS);
+    }
     st = stats();
     g_test_message("streaming: %" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT
                    " bytes, %" G_GUINT64_FORMAT " reports, quality %d, last psnr %.1f dB",

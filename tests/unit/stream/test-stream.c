@@ -241,6 +241,42 @@ static void test_rate_controller(void)
     g_assert_cmpuint(r.frames_sent, >, 600);
 }
 
+/* The benchmark knob: a pinned quality never moves; drops and clean
+ * reports move only the frame rate. The environment variable is read as
+ * a number 1..100, anything else means "not pinned". */
+static void test_rate_pinned(void)
+{
+    StreamRate r;
+    int64_t t = 0;
+    stream_rate_init(&r, 30, true, t);
+    stream_rate_pin_quality(&r, 67);
+    g_assert_cmpint(r.quality, ==, 67);
+    for (int i = 0; i < 20; i++) {
+        t += STREAM_ADJUST_COOLDOWN_MS;
+        stream_rate_on_server_drop(&r, t);
+    }
+    g_assert_cmpint(r.quality, ==, 67);
+    g_assert_cmpuint(r.fps, ==, STREAM_FPS_MIN);
+    for (int i = 0; i < 200; i++) {
+        t += STREAM_ADJUST_COOLDOWN_MS;
+        stream_rate_on_report(&r, 5, 0, 10, t);
+    }
+    g_assert_cmpint(r.quality, ==, 67);
+    g_assert_cmpuint(r.fps, ==, 30);
+
+    static const struct {
+        const char *v;
+        int q;
+    } env[] = { { "80", 80 }, { "1", 1 }, { "100", 100 }, { "0", 0 }, { "101", 0 },
+                { "8x", 0 }, { "", 0 }, { "-5", 0 } };
+    for (size_t i = 0; i < G_N_ELEMENTS(env); i++) {
+        g_setenv(STREAM_ENV_BENCH_QUALITY, env[i].v, TRUE);
+        g_assert_cmpint(stream_rate_bench_quality(), ==, env[i].q);
+    }
+    g_unsetenv(STREAM_ENV_BENCH_QUALITY);
+    g_assert_cmpint(stream_rate_bench_quality(), ==, 0);
+}
+
 /* What a waiting frame is charged: a quality bound before any frame was
  * sent, then the last frame's JPEG size scaled to the new frame's area. */
 static void test_rate_expected_bytes(void)
@@ -337,6 +373,7 @@ int main(int argc, char **argv)
     g_test_add_func("/stream/detect/continue-resize-many", test_detect_continue_resize_many);
     g_test_add_func("/stream/rate", test_rate_controller);
     g_test_add_func("/stream/rate/expected-bytes", test_rate_expected_bytes);
+    g_test_add_func("/stream/rate/pinned", test_rate_pinned);
     g_test_add_func("/stream/marshal", test_marshal);
     return g_test_run();
 }
