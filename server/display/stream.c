@@ -2,10 +2,12 @@
  *
  * Every drawable passes display_streams_draw() before it is sent:
  *  - a frame of a live stream (stream-detect.c) becomes, for each client
- *    that can play MJPEG, a frame item: the source pixels are copied once
- *    (StreamFrame, shared) and encoded to JPEG when the item reaches the
- *    socket, at the quality of that client's controller (stream-rate.c),
- *    stamped with the client's "now" plus a small margin. At most
+ *    that can play MJPEG, a frame item sharing one StreamFrame: encoded at
+ *    once from the drawable when every client that took it keeps up (no
+ *    older frame waiting) at one quality, else copied and encoded when
+ *    the item reaches the socket, at the quality of that client's
+ *    controller (stream-rate.c); stamped with the client's "now" plus a
+ *    small margin. At most
  *    STREAM_MAX_QUEUED_FRAMES frames of a stream wait in a pipe; an older
  *    one is dropped for a newer one. A waiting frame is charged its
  *    expected JPEG size; one always fits, a second only under the
@@ -24,6 +26,7 @@
  */
 #include "server/display/dcc.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <spice/protocol.h>
 #include <spice/qxl_dev.h>
@@ -34,39 +37,62 @@
 
 /* ---- frames ---- */
 
-/* A frame's source pixels, copied once and shared by the pipes of all
- * clients (refcounted, worker thread). The JPEG of the last quality asked
- * for is kept, so clients at the same quality share one encode. */
+/* A frame of a stream, shared by the pipes of all clients (refcounted,
+ * worker thread). It starts borrowing the drawable's pixels; before
+ * display_streams_draw returns it is settled (stream_frame_settle): when
+ * every client that queued it waits for no other frame of the stream and
+ * wants one quality, it is encoded at once from the drawable and keeps
+ * only the JPEG (no copy: the common case of a client keeping up);
+ * otherwise the pixels are copied and encoded when an item reaches the
+ * socket, and the JPEG of the last quality asked for is kept so clients
+ * at the same quality share one encode. A frame no client queued costs
+ * nothing. */
 typedef struct StreamFrame {
     int refs;
-    CodecImage img;                 /* top-down, packed, data owned */
+    CodecImage img;                 /* the pixels: borrowed, owned (top-down,
+                                     * packed) or gone (data NULL, jpeg only) */
+    bool owned;                     /* img.data is ours to free */
+    uint32_t width, height;         /* the frame's size */
     RedRect dest;                   /* the drawable's bbox */
     pixman_region32_t region;       /* pixels it paints */
     int jpeg_quality;               /* of jpeg, 0 = none */
     CodecBuf jpeg;
+    int want_quality;               /* settling: the one quality queued at, -1 = several */
+    bool want_copy;                 /* settling: some client has older frames waiting */
 } StreamFrame;
 
-static StreamFrame *stream_frame_new(const RedDrawable *red, const pixman_region32_t *region)
+static StreamFrame *stream_frame_borrow(const RedDrawable *red, const pixman_region32_t *region)
 {
     CodecImage src;
     if (!stream_source_image(red, &src)) {
         return NULL;
     }
     StreamFrame *f = g_new0(StreamFrame, 1);
-    size_t row = (size_t)src.width * codec_fmt_bpp(src.fmt);
-    uint8_t *data = g_malloc(row * src.height);
-    for (uint32_t y = 0; y < src.height; y++) {
-        memcpy(data + row * y, codec_image_top_row(&src, y), row);
-    }
     f->refs = 1;
     f->img = src;
-    f->img.data = data;
-    f->img.stride = row;
-    f->img.top_down = true;
+    f->width = src.width;
+    f->height = src.height;
     f->dest = red->bbox;
     pixman_region32_init(&f->region);
     pixman_region32_copy(&f->region, region);
     return f;
+}
+
+/* Copies borrowed pixels into memory of the frame's own. */
+static void stream_frame_own(StreamFrame *f)
+{
+    if (f->owned || !f->img.data) {
+        return;
+    }
+    size_t row = (size_t)f->img.width * codec_fmt_bpp(f->img.fmt);
+    uint8_t *data = g_malloc(row * f->img.height);
+    for (uint32_t y = 0; y < f->img.height; y++) {
+        memcpy(data + row * y, codec_image_top_row(&f->img, y), row);
+    }
+    f->img.data = data;
+    f->img.stride = row;
+    f->img.top_down = true;
+    f->owned = true;
 }
 
 static void stream_frame_unref(StreamFrame *f)
@@ -74,7 +100,9 @@ static void stream_frame_unref(StreamFrame *f)
     if (!f || --f->refs > 0) {
         return;
     }
-    g_free((void *)f->img.data);
+    if (f->owned) {
+        g_free((void *)f->img.data);
+    }
     codec_buf_clear(&f->jpeg);
     pixman_region32_fini(&f->region);
     g_free(f);
@@ -82,14 +110,19 @@ static void stream_frame_unref(StreamFrame *f)
 
 static uint64_t frame_pixels(const StreamFrame *f)
 {
-    return (uint64_t)f->img.width * f->img.height;
+    return (uint64_t)f->width * f->height;
 }
 
-/* The JPEG of f at quality (cached for the next client at the same one). */
+/* The JPEG of f at quality (cached for the next client at the same one).
+ * A frame that kept only its JPEG sends that one, whatever the quality
+ * now (a quality change applies from the next frame). */
 static bool stream_frame_encode(StreamFrame *f, int quality)
 {
-    if (f->jpeg_quality == quality) {
+    if (f->jpeg_quality == quality || (!f->img.data && f->jpeg_quality)) {
         return true;
+    }
+    if (!f->img.data) {
+        return false;
     }
     f->jpeg.len = 0;
     f->jpeg_quality = 0;
@@ -98,6 +131,41 @@ static bool stream_frame_encode(StreamFrame *f, int quality)
     }
     f->jpeg_quality = quality;
     return true;
+}
+
+/* A client queued f at quality, with `waiting` frames of the stream
+ * (this one included) in its pipe. */
+static void stream_frame_note_queued(StreamFrame *f, int quality, uint32_t waiting)
+{
+    if (f->refs == 1) {
+        f->want_quality = quality;  /* the first client to queue it */
+    } else if (f->want_quality != quality) {
+        f->want_quality = -1;
+    }
+    f->want_copy |= waiting > 1;
+}
+
+static atomic_uint_fast64_t frames_encoded_at_arrival, frames_copied;
+
+void stream_frame_counts(uint64_t *encoded_at_arrival, uint64_t *copied)
+{
+    *encoded_at_arrival = atomic_load(&frames_encoded_at_arrival);
+    *copied = atomic_load(&frames_copied);
+}
+
+/* Before the drawable goes: no borrowed pixel may outlive this call. */
+static void stream_frame_settle(StreamFrame *f)
+{
+    if (f->owned || f->refs == 1) {
+        return;                     /* nobody queued it: nothing to keep */
+    }
+    if (!f->want_copy && f->want_quality > 0 && stream_frame_encode(f, f->want_quality)) {
+        f->img.data = NULL;         /* the JPEG is all any client will need */
+        atomic_fetch_add(&frames_encoded_at_arrival, 1);
+        return;
+    }
+    stream_frame_own(f);
+    atomic_fetch_add(&frames_copied, 1);
 }
 
 /* ---- helpers ---- */
@@ -234,14 +302,14 @@ static uint16_t frame_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWrit
     }
     a->last_stamp = stamp;
     int64_t now = dcc->dc->stream_clock();
-    if (f->img.width == a->width && f->img.height == a->height &&
+    if (f->width == a->width && f->height == a->height &&
         memcmp(&f->dest, &a->dest, sizeof(f->dest)) == 0) {
         wire_display_stream_data(w, item->stream_id, stamp, f->jpeg.data, (uint32_t)f->jpeg.len);
         stream_rate_on_sent(&a->rate, f->jpeg.len, frame_pixels(f), now);
         return SPICE_MSG_DISPLAY_STREAM_DATA;
     }
     WireRect dest = wire_rect(&f->dest);
-    wire_display_stream_data_sized(w, item->stream_id, stamp, f->img.width, f->img.height, &dest,
+    wire_display_stream_data_sized(w, item->stream_id, stamp, f->width, f->height, &dest,
                                    f->jpeg.data, (uint32_t)f->jpeg.len);
     stream_rate_on_sent(&a->rate, f->jpeg.len, frame_pixels(f), now);
     return SPICE_MSG_DISPLAY_STREAM_DATA_SIZED;
@@ -335,8 +403,11 @@ static void agent_end(DisplayChannelClient *dcc, uint32_t id, bool upgrade)
     wire_display_stream_destroy(&w, id);
     queue_msg(dcc, SPICE_MSG_DISPLAY_STREAM_DESTROY, &w);
     red_debug("display client %p: stream %u ended after %" G_GUINT64_FORMAT " frames (%"
-              G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " drops, quality %d, %u fps)",
+              G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " drops of which %" G_GUINT64_FORMAT
+              " while behind, %" G_GUINT64_FORMAT " skips, %" G_GUINT64_FORMAT " lowers, %"
+              G_GUINT64_FORMAT " raises, quality %d, %u fps)",
               (void *)dcc, id, a->rate.frames_sent, a->rate.bytes_sent, a->rate.drops_total,
+              a->rate.behind_total, a->rate.skips_total, a->rate.lowers, a->rate.raises,
               a->rate.quality, a->rate.fps);
     if (upgrade && pixman_region32_not_empty(&a->lossy)) {
         dcc_add_damage(dcc, 0, &a->lossy);
@@ -354,8 +425,8 @@ static void agent_start(DisplayChannelClient *dcc, const Stream *s, const Stream
     a->refused = false;
     a->generation = s->generation;
     a->dest = f->dest;
-    a->width = f->img.width;
-    a->height = f->img.height;
+    a->width = f->width;
+    a->height = f->height;
     pixman_region32_copy(&a->clip, &f->region);
     bool reports = red_channel_client_has_cap(&dcc->base, SPICE_DISPLAY_CAP_STREAM_REPORT);
     stream_rate_init(&a->rate, s->input_fps, reports, now);
@@ -404,7 +475,7 @@ static void agent_frame(DisplayChannelClient *dcc, const Stream *s, StreamFrame 
         agent_end(dcc, s->id, true);    /* a leftover of an older stream with this id */
     }
     if (a->active && !sized &&
-        (f->img.width != a->width || f->img.height != a->height ||
+        (f->width != a->width || f->height != a->height ||
          memcmp(&f->dest, &a->dest, sizeof(f->dest)) != 0)) {
         /* STREAM_DATA cannot change size: start the stream over */
         agent_end(dcc, s->id, true);
@@ -420,6 +491,7 @@ static void agent_frame(DisplayChannelClient *dcc, const Stream *s, StreamFrame 
     if (dcc->mode != DCC_DRAW) {
         /* behind: the frame is skipped (its pixels are in lossy, so the
          * next frame or the upgrade repairs them) */
+        a->rate.behind_total++;
         stream_rate_on_server_drop(&a->rate, now);
         return;
     }
@@ -448,10 +520,11 @@ static void agent_frame(DisplayChannelClient *dcc, const Stream *s, StreamFrame 
     item->base.kind = DCC_ITEM_STREAM_FRAME;
     item->base.size = sizeof(*item) + charge;
     item->frame = f;
+    a->queued++;
+    stream_frame_note_queued(f, a->rate.quality, a->queued);
     f->refs++;
     item->stream_id = s->id;
     item->generation = s->generation;
-    a->queued++;
     a->last_queued_ms = now;
     red_channel_client_pipe_add(&dcc->base, &item->base);
 }
@@ -661,7 +734,7 @@ StreamDrawResult display_streams_draw(DisplayChannel *dc, const RedDrawable *red
         return dc->streams.n_live ? other_drawable(dc, red, region) : STREAM_DRAW_ORDINARY;
     }
 
-    StreamFrame *f = stream_frame_new(red, region);
+    StreamFrame *f = stream_frame_borrow(red, region);
     g_assert(f);                    /* the candidate check read the same source */
     bool need_op = false;
     FOR_EACH_DCC(dc, dcc) {
@@ -682,6 +755,7 @@ StreamDrawResult display_streams_draw(DisplayChannel *dc, const RedDrawable *red
         }
     }
     display_draw_op_unref(op);
+    stream_frame_settle(f);
     stream_frame_unref(f);
     return STREAM_DRAW_DONE;
 }

@@ -116,6 +116,14 @@ Stream *stream_detector_expired(StreamDetector *d, int64_t now_ms);
 /* ms until the next live stream expires (>= 0), or -1 if none is live. */
 int64_t stream_detector_next_deadline(const StreamDetector *d, int64_t now_ms);
 
+/* ---- frames (stream.c) ---- */
+
+/* Process-wide counts of stream frames queued for a client, by how they
+ * were kept (for tests and benchmarks): encoded as they arrived (every
+ * client that took them had no older frame waiting), or copied for an
+ * encode when their item reaches the socket. Any thread (atomic reads). */
+void stream_frame_counts(uint64_t *encoded_at_arrival, uint64_t *copied);
+
 /* ---- rate control (stream-rate.c) ---- */
 
 #define STREAM_QUALITY_START 80
@@ -161,6 +169,7 @@ typedef struct StreamRate {
     uint32_t good_reports;
     uint32_t server_drops;          /* since the last evaluation */
     uint64_t frames_sent, bytes_sent, drops_total, skips_total;
+    uint64_t behind_total;          /* frames skipped while the client was behind */
     size_t last_frame_bytes;        /* JPEG bytes of the last frame sent, 0 = none yet */
     uint64_t last_frame_pixels;     /* its width * height */
     uint64_t raises, lowers, reports;

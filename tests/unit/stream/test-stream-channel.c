@@ -268,10 +268,17 @@ static void test_large_stream_delivers(void)
     harness_init(&h);
     small_budget(&h);
     rh_connect(&h, 1u << SPICE_DISPLAY_CAP_STREAM_REPORT);
+    uint64_t early0, copied0, early1, copied1;
+    stream_frame_counts(&early0, &copied0);
     play_full(&h, 0, STREAM_START_FRAMES + 30, true);
     rh_settle(&h);
     g_assert_cmpuint(seen.creates, ==, 1);
     g_assert_cmpuint(seen.datas, >=, 20);
+    /* a client that keeps up gets frames encoded straight from the
+     * drawable: no frame was copied */
+    stream_frame_counts(&early1, &copied1);
+    g_assert_cmpuint(early1 - early0, >=, 20);
+    g_assert_cmpuint(copied1, ==, copied0);
     g_assert_false(seen.bad_jpeg);
     g_assert_cmpuint(seen.jpeg_w, ==, RH_PRIMARY_W);
     g_assert_cmpuint(seen.jpeg_h, ==, RH_PRIMARY_H);
@@ -324,6 +331,11 @@ static void test_stalled_client_bounded(void)
     g_assert_cmpuint(max_frames, ==, STREAM_MAX_QUEUED_FRAMES);
     g_assert_cmpuint(max_bytes, <=, limit + frame_charge + 4096);
     g_assert_cmpuint(a->rate.drops_total, >, drops);        /* stale frames were replaced */
+    /* frames behind another waiting one are copied (they may be replaced
+     * before they are sent: no encode is wasted on them) */
+    uint64_t early, copied;
+    stream_frame_counts(&early, &copied);
+    g_assert_cmpuint(copied, >, 0);
 
     unsigned datas = seen.datas;
     play_full(&h, 500, 10, true);
