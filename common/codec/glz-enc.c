@@ -13,10 +13,10 @@
 
 #include "common/codec/glz-codec.h"
 #include "common/codec/lz-codec.h"
+#include "common/codec/lz-core.h"
 
 #define GLZ_HASH_BITS 16
 #define GLZ_MAX_OFS ((1u << 25) - 1)       /* pixel offset field: 25 bits */
-#define GLZ_MAX_COPY 32
 /* Keys in the long hash: on flat screen content few key pairs exist, so the
  * pair hash points at the latest of many equal pairs; a window of 8 keys
  * that contains some detail finds its copy in an earlier frame. */
@@ -141,22 +141,6 @@ static GlzImg *find_img(GlzDictionary *d, uint64_t g)
     return g - im->gbase < im->n ? im : NULL;
 }
 
-static inline uint32_t hash2(uint32_t a, uint32_t b)
-{
-    return ((a * 2654435761u) ^ (b * 2246822519u)) >> (32 - GLZ_HASH_BITS);
-}
-
-/* Byte-valued keys (palette indices, alpha) have only 65536 pairs, far too
- * few to find the right earlier position: hash four of them instead. */
-static inline uint32_t hash_at(const uint32_t *k, uint32_t i, bool bytes)
-{
-    if (bytes) {
-        uint32_t v = k[i] | k[i + 1] << 8 | k[i + 2] << 16 | k[i + 3] << 24;
-        return (v * 2654435761u) >> (32 - GLZ_HASH_BITS);
-    }
-    return hash2(k[i], k[i + 1]);
-}
-
 /* All eight keys (sparse detail may sit in any of them), multiplied
  * independently so the products overlap in the pipeline. */
 static inline uint32_t hash_long(const uint32_t *k, uint32_t i)
@@ -168,50 +152,16 @@ static inline uint32_t hash_long(const uint32_t *k, uint32_t i)
     return h >> (32 - GLZ_LONG_HASH_BITS);
 }
 
-typedef enum { GLIT_RGB, GLIT_RGB16, GLIT_ALPHA } GlzLit;
-
-static void put_literals(CodecBuf *out, const uint32_t *k, uint32_t from, uint32_t to, GlzLit kind)
+/* The match writer of lz_core_pass: a 4-bit offset nibble in the control
+ * byte, then the rest of the offset and the image distance in the short
+ * (offset < 2^12) or long form. */
+static void glz_put_match(CodecBuf *out, uint32_t len, LzLit kind, const LzRef *ref)
 {
-    while (from < to) {
-        uint32_t cnt = MIN(to - from, (uint32_t)GLZ_MAX_COPY);
-        codec_buf_reserve(out, 1 + 3 * (size_t)cnt);
-        uint8_t *p = out->data + out->len;
-        *p++ = (uint8_t)(cnt - 1);
-        for (uint32_t i = from; i < from + cnt; i++) {
-            uint32_t v = k[i];
-            if (kind == GLIT_RGB) {
-                *p++ = (uint8_t)v;
-                *p++ = (uint8_t)(v >> 8);
-                *p++ = (uint8_t)(v >> 16);
-            } else if (kind == GLIT_RGB16) {
-                uint32_t v16 = ((v >> 19) & 0x1f) << 10 | ((v >> 11) & 0x1f) << 5 | ((v >> 3) & 0x1f);
-                *p++ = (uint8_t)(v16 >> 8);
-                *p++ = (uint8_t)v16;
-            } else {
-                *p++ = (uint8_t)v;
-            }
-        }
-        out->len = (size_t)(p - out->data);
-        from += cnt;
-    }
-}
-
-/* Match of len pixels: within this image (image_dist 0, ofs = distance - 1)
- * or at pixel ofs of the image image_dist ids back. */
-static void put_match(CodecBuf *out, uint32_t len, uint32_t bias, uint64_t image_dist, uint32_t ofs)
-{
-    uint32_t code = len - bias;
+    uint64_t image_dist = ref->image_dist;
+    uint32_t ofs = image_dist ? ref->ofs : ref->dist - 1;
     bool long_ofs = ofs >= (1u << 12);
 
-    codec_buf_reserve(out, 10 + code / 255);
-    codec_buf_put_u8(out, (uint8_t)(MIN(code, 7u) << 5 | (long_ofs ? 0x10 : 0) | (ofs & 0xf)));
-    if (code >= 7) {
-        uint32_t rem = code - 7;
-        for (; rem >= 255; rem -= 255) {
-            codec_buf_put_u8(out, 255);
-        }
-        codec_buf_put_u8(out, (uint8_t)rem);
-    }
+    lz_core_put_len(out, len, kind, (uint8_t)((long_ofs ? 0x10 : 0) | (ofs & 0xf)), 8);
     codec_buf_put_u8(out, (uint8_t)(ofs >> 4));
     if (!long_ofs) {
         unsigned nb = image_dist < (1u << 6) ? 0 : image_dist < (1u << 14) ? 1 :
@@ -237,7 +187,7 @@ static void put_match(CodecBuf *out, uint32_t len, uint32_t bias, uint64_t image
 /* Length of the match at position i of `cur` against the candidate global
  * position cand (+ 1; 0 = empty), 0 if unusable. */
 static uint32_t try_candidate(GlzDictionary *d, GlzImg *cur, const uint32_t *k, uint32_t i,
-                              uint64_t cand, uint64_t head, GlzLit kind, GlzImg **ref_out,
+                              uint64_t cand, uint64_t head, LzLit kind, GlzImg **ref_out,
                               uint32_t *idx_out)
 {
     uint64_t g = cur->gbase + i;
@@ -253,17 +203,13 @@ static uint32_t try_candidate(GlzDictionary *d, GlzImg *cur, const uint32_t *k, 
     uint32_t idx = (uint32_t)(cand - ref->gbase);
     if (ref == cur) {
         if (i - idx - 1 <= GLZ_MAX_OFS) {
-            while (i + len < n && k[idx + len] == k[i + len]) {
-                len++;
-            }
+            len = lz_core_match_len(k + idx, k + i, n - i);
         }
     } else if (idx <= GLZ_MAX_OFS && cur->id - ref->id < (1u << 22)) {
         /* a reference may not run past the end of its image */
         uint32_t lim = MIN(n - i, ref->n - idx);
-        if (kind != GLIT_ALPHA) {
-            while (len < lim && ref->keys[idx + len] == k[i + len]) {
-                len++;
-            }
+        if (kind != LZ_LIT_BYTE) {
+            len = lz_core_match_len(ref->keys + idx, k + i, lim);
         } else if (ref->alpha) {
             while (len < lim && ref->alpha[idx + len] == k[i + len]) {
                 len++;
@@ -275,72 +221,71 @@ static uint32_t try_candidate(GlzDictionary *d, GlzImg *cur, const uint32_t *k, 
     return len;
 }
 
+/* One pass's state for the probe hook. */
+typedef struct {
+    GlzDictionary *d;
+    GlzImg *cur;
+    uint64_t *tab;             /* the pair (four alpha bytes) hash of this pass */
+    uint64_t head;             /* global position of the window's first pixel */
+    LzLit kind;                /* LZ_LIT_BYTE: the alpha pass */
+} GlzPass;
+
+/* The probe of lz_core_pass: the long hash first (RGB), then the pair hash
+ * unless the long one already gave GLZ_LONG keys; the longer match wins. */
+G_ALWAYS_INLINE static inline uint32_t glz_probe(void *ctx, const uint32_t *k, uint32_t i,
+                                                 uint32_t n, LzRef *out_ref)
+{
+    GlzPass *p = ctx;
+    GlzImg *cur = p->cur;
+    bool bytes = p->kind == LZ_LIT_BYTE;
+    uint64_t g = cur->gbase + i;
+    GlzImg *ref = NULL;
+    uint32_t idx = 0, len = 0;
+
+    if (!bytes && i + GLZ_LONG <= n) {
+        uint64_t *slot = &p->d->ltab[hash_long(k, i)];
+        len = try_candidate(p->d, cur, k, i, *slot, p->head, p->kind, &ref, &idx);
+        *slot = g + 1;
+    }
+    uint64_t *slot = &p->tab[lz_core_hash_at(k, i, bytes, GLZ_HASH_BITS)];
+    if (len < GLZ_LONG) {
+        GlzImg *ref2 = NULL;
+        uint32_t idx2 = 0;
+        uint32_t len2 = try_candidate(p->d, cur, k, i, *slot, p->head, p->kind, &ref2, &idx2);
+        if (len2 > len) {
+            len = len2, ref = ref2, idx = idx2;
+        }
+    }
+    *slot = g + 1;
+    if (len < lz_core_min_len(p->kind)) {
+        return 0;
+    }
+    if (ref == cur) {
+        out_ref->dist = i - idx;
+    } else {
+        out_ref->image_dist = cur->id - ref->id;
+        out_ref->ofs = idx;
+    }
+    return len;
+}
+
 /* One pass (RGB keys or alpha bytes as keys) of image `cur`. */
-static void glz_pass(GlzDictionary *d, GlzImg *cur, const uint32_t *k, GlzLit kind,
+static void glz_pass(GlzDictionary *d, GlzImg *cur, const uint32_t *k, LzLit kind,
                      uint64_t *tab, CodecBuf *out)
 {
-    uint32_t bias = kind == GLIT_RGB ? 0 : kind == GLIT_RGB16 ? 1 : 2;
-    uint32_t min_len = kind == GLIT_ALPHA ? 3 : 2;
-    uint32_t n = cur->n, lit = 0, i = 0;
-    uint64_t head = img_at(d, 0)->gbase;
-    bool bytes = kind == GLIT_ALPHA;
-    uint32_t span = bytes ? 4 : 2;
-    uint32_t misses = 0;       /* failed probes since the last match */
-
-    while (i < n) {
-        if (i > 0 && k[i] == k[i - 1]) {
-            uint32_t r = 1;
-            while (i + r < n && k[i + r] == k[i - 1]) {
-                r++;
-            }
-            if (r >= min_len) {
-                put_literals(out, k, lit, i, kind);
-                put_match(out, r, bias, 0, 0);
-                i += r;
-                lit = i;
-                misses = 0;
-                continue;
-            }
-        }
-        if (i + span <= n) {
-            uint64_t g = cur->gbase + i;
-            GlzImg *ref = NULL;
-            uint32_t idx = 0, len = 0;
-            if (!bytes && i + GLZ_LONG <= n) {
-                uint64_t *slot = &d->ltab[hash_long(k, i)];
-                len = try_candidate(d, cur, k, i, *slot, head, kind, &ref, &idx);
-                *slot = g + 1;
-            }
-            uint64_t *slot = &tab[hash_at(k, i, bytes)];
-            if (len < GLZ_LONG) {
-                GlzImg *ref2 = NULL;
-                uint32_t idx2 = 0;
-                uint32_t len2 = try_candidate(d, cur, k, i, *slot, head, kind, &ref2, &idx2);
-                if (len2 > len) {
-                    len = len2, ref = ref2, idx = idx2;
-                }
-            }
-            *slot = g + 1;
-            if (len >= min_len) {
-                put_literals(out, k, lit, i, kind);
-                if (ref == cur) {
-                    put_match(out, len, bias, 0, i - idx - 1);
-                } else {
-                    put_match(out, len, bias, cur->id - ref->id, idx);
-                }
-                i += len;
-                lit = i;
-                misses = 0;
-                continue;
-            }
-        }
-        /* incompressible stretches (photos, noise) are probed more sparsely,
-         * down to every 8th pixel, so they cost little CPU; 32 dense probes
-         * after any match still meet every 8th position of an earlier copy */
-        i += 1 + MIN(misses >> 5, 7u);
-        misses++;
+    GlzPass pass = { .d = d, .cur = cur, .tab = tab, .head = img_at(d, 0)->gbase, .kind = kind };
+    /* one instance per kind, so the hash and literal choices are constants */
+    switch (kind) {
+    case LZ_LIT_RGB:
+        lz_core_pass(k, cur->n, LZ_LIT_RGB, true, glz_probe, glz_put_match, &pass, out);
+        break;
+    case LZ_LIT_RGB16:
+        lz_core_pass(k, cur->n, LZ_LIT_RGB16, true, glz_probe, glz_put_match, &pass, out);
+        break;
+    case LZ_LIT_BYTE:
+        lz_core_pass(k, cur->n, LZ_LIT_BYTE, true, glz_probe, glz_put_match, &pass, out);
+        break;
     }
-    put_literals(out, k, lit, n, kind);
 }
 
 bool glz_encode(GlzDictionary *d, const CodecImage *img, CodecBuf *out)
@@ -350,10 +295,10 @@ bool glz_encode(GlzDictionary *d, const CodecImage *img, CodecBuf *out)
     }
     uint32_t n = img->width * img->height;
     uint32_t type, bpp;
-    GlzLit kind = GLIT_RGB;
+    LzLit kind = LZ_LIT_RGB;
     switch (img->fmt) {
     case SPICE_BITMAP_FMT_16BIT:
-        type = LZ_TYPE_RGB16, bpp = 2, kind = GLIT_RGB16;
+        type = LZ_TYPE_RGB16, bpp = 2, kind = LZ_LIT_RGB16;
         break;
     case SPICE_BITMAP_FMT_24BIT:
         type = LZ_TYPE_RGB24, bpp = 3;
@@ -409,7 +354,7 @@ bool glz_encode(GlzDictionary *d, const CodecImage *img, CodecBuf *out)
         for (uint32_t k = 0; k < n; k++) {
             ak[k] = alpha[k];
         }
-        glz_pass(d, cur, ak, GLIT_ALPHA, d->atab, out);
+        glz_pass(d, cur, ak, LZ_LIT_BYTE, d->atab, out);
         g_free(ak);
     }
     g_mutex_unlock(&d->lock);

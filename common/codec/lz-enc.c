@@ -2,24 +2,19 @@
  *
  * Design: pixels are first flattened into 32-bit keys (one pass, which also
  * absorbs padded strides and bottom-up rows), then a single greedy pass
- * finds runs (distance 1) and hash matches over pairs of keys. The hash
+ * finds runs (distance 1) and hash matches over pairs of keys; the pass
+ * and the literal/length coding are lz-core.h's, shared with GLZ. The hash
  * table is never cleared: entries carry a running position base, so an
  * entry from an earlier image simply fails the range check. */
 #include <string.h>
 #include <glib.h>
 
 #include "common/codec/lz-codec.h"
+#include "common/codec/lz-core.h"
 
 #define LZ_HASH_BITS 14
-#define LZ_MAX_COPY 32                 /* literals per control byte */
 #define LZ_NEAR_LIMIT 8191             /* distance - 1 below this: 13-bit form */
 #define LZ_MAX_FAR (65535 + 8191 - 1)  /* upstream MAX_FARDISTANCE */
-
-typedef enum {
-    LIT_RGB,       /* 3 bytes B,G,R; length bias 1 */
-    LIT_RGB16,     /* 2 bytes, high byte first; length bias 2 */
-    LIT_BYTE,      /* 1 byte (palette index or alpha); length bias 3 */
-} LitKind;
 
 struct LzEncoder {
     uint32_t htab[1u << LZ_HASH_BITS];   /* base + position of a key pair */
@@ -89,69 +84,55 @@ void lz_image_keys(const CodecImage *img, uint32_t *keys, uint8_t *alpha)
     }
 }
 
-static inline uint32_t hash2(uint32_t a, uint32_t b)
-{
-    return ((a * 2654435761u) ^ (b * 2246822519u)) >> (32 - LZ_HASH_BITS);
-}
+/* One pass's state for the probe hook. */
+typedef struct {
+    LzEncoder *enc;
+    uint32_t base;             /* htab value of position 0 */
+    LzLit kind;
+} LzPass;
 
-/* Byte-valued keys (palette indices, alpha) have only 65536 pairs, far too
- * few to find the right earlier position: hash four of them instead. */
-static inline uint32_t hash_at(const uint32_t *k, uint32_t i, bool bytes)
+/* The probe of lz_core_pass: one candidate per position, from a table of
+ * the latest position of each key pair (four byte keys). */
+G_ALWAYS_INLINE static inline uint32_t lz_probe(void *ctx, const uint32_t *k, uint32_t i,
+                                                uint32_t n, LzRef *ref)
 {
-    if (bytes) {
-        uint32_t v = k[i] | k[i + 1] << 8 | k[i + 2] << 16 | k[i + 3] << 24;
-        return (v * 2654435761u) >> (32 - LZ_HASH_BITS);
+    LzPass *p = ctx;
+    uint32_t *htab = p->enc->htab;
+    bool bytes = p->kind == LZ_LIT_BYTE;
+    uint32_t h = lz_core_hash_at(k, i, bytes, LZ_HASH_BITS);
+    uint32_t cand = htab[h];
+    htab[h] = p->base + i;
+    if (cand < p->base || cand - p->base >= i) {
+        return 0;
     }
-    return hash2(k[i], k[i + 1]);
-}
-
-static void put_literals(CodecBuf *out, const uint32_t *k, uint32_t from, uint32_t to, LitKind kind)
-{
-    while (from < to) {
-        uint32_t cnt = MIN(to - from, (uint32_t)LZ_MAX_COPY);
-        codec_buf_reserve(out, 1 + 3 * (size_t)cnt);
-        uint8_t *p = out->data + out->len;
-        *p++ = (uint8_t)(cnt - 1);
-        for (uint32_t i = from; i < from + cnt; i++) {
-            uint32_t v = k[i];
-            switch (kind) {
-            case LIT_RGB:
-                *p++ = (uint8_t)v;
-                *p++ = (uint8_t)(v >> 8);
-                *p++ = (uint8_t)(v >> 16);
-                break;
-            case LIT_RGB16: {
-                /* back from the expanded key to x1r5g5b5 */
-                uint32_t v16 = ((v >> 19) & 0x1f) << 10 | ((v >> 11) & 0x1f) << 5 | ((v >> 3) & 0x1f);
-                *p++ = (uint8_t)(v16 >> 8);
-                *p++ = (uint8_t)v16;
-                break;
-            }
-            case LIT_BYTE:
-                *p++ = (uint8_t)v;
-                break;
-            }
-        }
-        out->len = (size_t)(p - out->data);
-        from += cnt;
+    uint32_t c = cand - p->base;
+    uint32_t dist = i - c;
+    if (dist > LZ_MAX_FAR || k[c] != k[i]) {
+        return 0;
     }
+    uint32_t len = lz_core_match_len(k + c, k + i, n - i);
+    /* a far match has a two-byte longer header */
+    uint32_t min_len = lz_core_min_len(p->kind);
+    if (len < (dist > LZ_NEAR_LIMIT ? min_len + 1 : min_len)) {
+        return 0;
+    }
+    /* index the match's tail so the next repeat finds it */
+    if (len > 4 && i + len + lz_core_span(p->kind) <= n) {
+        uint32_t t = i + len - 2;
+        htab[lz_core_hash_at(k, t, bytes, LZ_HASH_BITS)] = p->base + t;
+    }
+    ref->dist = dist;
+    return len;
 }
 
-static void put_match(CodecBuf *out, uint32_t len, uint32_t dist, uint32_t bias)
+/* The match writer of lz_core_pass: distance - 1 in 13 bits, or 255 and
+ * 16 more bits past LZ_NEAR_LIMIT. */
+static void lz_put_match(CodecBuf *out, uint32_t len, LzLit kind, const LzRef *ref)
 {
-    uint32_t code = len - bias + 1;
-    uint32_t d = dist - 1;
+    uint32_t d = ref->dist - 1;
     bool near = d < LZ_NEAR_LIMIT;
 
-    codec_buf_reserve(out, 8 + code / 255);
-    codec_buf_put_u8(out, (uint8_t)((MIN(code, 7u) << 5) | (near ? d >> 8 : 31)));
-    if (code >= 7) {
-        uint32_t rem = code - 7;
-        for (; rem >= 255; rem -= 255) {
-            codec_buf_put_u8(out, 255);
-        }
-        codec_buf_put_u8(out, (uint8_t)rem);
-    }
+    lz_core_put_len(out, len, kind, (uint8_t)(near ? d >> 8 : 31), 3);
     if (near) {
         codec_buf_put_u8(out, (uint8_t)d);
     } else {
@@ -163,66 +144,25 @@ static void put_match(CodecBuf *out, uint32_t len, uint32_t dist, uint32_t bias)
 }
 
 /* One LZ pass over n keys. */
-static void lz_pass(LzEncoder *enc, const uint32_t *k, uint32_t n, LitKind kind, CodecBuf *out)
+static void lz_pass(LzEncoder *enc, const uint32_t *k, uint32_t n, LzLit kind, CodecBuf *out)
 {
-    static const uint32_t bias[] = { [LIT_RGB] = 1, [LIT_RGB16] = 2, [LIT_BYTE] = 3 };
-    /* shortest match worth its header: 2 pixels, 3 bytes */
-    uint32_t min_len = kind == LIT_BYTE ? 3 : 2;
-    uint32_t lit = 0, i = 0;
-    bool bytes = kind == LIT_BYTE;
-    uint32_t span = bytes ? 4 : 2;
-
     if (enc->base > UINT32_MAX - n - 1) {
         memset(enc->htab, 0, sizeof(enc->htab));
         enc->base = 1;
     }
-    uint32_t base = enc->base;
-
-    while (i < n) {
-        if (i > 0 && k[i] == k[i - 1]) {
-            uint32_t r = 1;
-            while (i + r < n && k[i + r] == k[i - 1]) {
-                r++;
-            }
-            if (r >= min_len) {
-                put_literals(out, k, lit, i, kind);
-                put_match(out, r, 1, bias[kind]);
-                i += r;
-                lit = i;
-                continue;
-            }
-        }
-        if (i + span <= n) {
-            uint32_t h = hash_at(k, i, bytes);
-            uint32_t cand = enc->htab[h];
-            enc->htab[h] = base + i;
-            if (cand >= base && cand - base < i) {
-                uint32_t c = cand - base;
-                uint32_t dist = i - c;
-                if (dist <= LZ_MAX_FAR && k[c] == k[i]) {
-                    uint32_t len = 0;
-                    while (i + len < n && k[c + len] == k[i + len]) {
-                        len++;
-                    }
-                    uint32_t need = dist > LZ_NEAR_LIMIT ? min_len + 1 : min_len;
-                    if (len >= need) {
-                        put_literals(out, k, lit, i, kind);
-                        put_match(out, len, dist, bias[kind]);
-                        /* index the match's tail so the next repeat finds it */
-                        if (len > 4 && i + len + span <= n) {
-                            uint32_t t = i + len - 2;
-                            enc->htab[hash_at(k, t, bytes)] = base + t;
-                        }
-                        i += len;
-                        lit = i;
-                        continue;
-                    }
-                }
-            }
-        }
-        i++;
+    LzPass pass = { .enc = enc, .base = enc->base, .kind = kind };
+    /* one instance per kind, so the hash and literal choices are constants */
+    switch (kind) {
+    case LZ_LIT_RGB:
+        lz_core_pass(k, n, LZ_LIT_RGB, false, lz_probe, lz_put_match, &pass, out);
+        break;
+    case LZ_LIT_RGB16:
+        lz_core_pass(k, n, LZ_LIT_RGB16, false, lz_probe, lz_put_match, &pass, out);
+        break;
+    case LZ_LIT_BYTE:
+        lz_core_pass(k, n, LZ_LIT_BYTE, false, lz_probe, lz_put_match, &pass, out);
+        break;
     }
-    put_literals(out, k, lit, n, kind);
     enc->base += n;
 }
 
@@ -266,27 +206,27 @@ bool lz_encode(LzEncoder *enc, const CodecImage *img, CodecBuf *out)
             }
         }
         put_header(out, LZ_TYPE_PLT8, img, img->width);
-        lz_pass(enc, enc->keys, n, LIT_BYTE, out);
+        lz_pass(enc, enc->keys, n, LZ_LIT_BYTE, out);
         break;
     case SPICE_BITMAP_FMT_16BIT:
         put_header(out, LZ_TYPE_RGB16, img, img->width * 2);
-        lz_pass(enc, enc->keys, n, LIT_RGB16, out);
+        lz_pass(enc, enc->keys, n, LZ_LIT_RGB16, out);
         break;
     case SPICE_BITMAP_FMT_24BIT:
         put_header(out, LZ_TYPE_RGB24, img, img->width * 3);
-        lz_pass(enc, enc->keys, n, LIT_RGB, out);
+        lz_pass(enc, enc->keys, n, LZ_LIT_RGB, out);
         break;
     case SPICE_BITMAP_FMT_32BIT:
         put_header(out, LZ_TYPE_RGB32, img, img->width * 4);
-        lz_pass(enc, enc->keys, n, LIT_RGB, out);
+        lz_pass(enc, enc->keys, n, LZ_LIT_RGB, out);
         break;
     case SPICE_BITMAP_FMT_RGBA:
         put_header(out, LZ_TYPE_RGBA, img, img->width * 4);
-        lz_pass(enc, enc->keys, n, LIT_RGB, out);
+        lz_pass(enc, enc->keys, n, LZ_LIT_RGB, out);
         for (uint32_t i = 0; i < n; i++) {
             enc->keys[i] = enc->alpha[i];
         }
-        lz_pass(enc, enc->keys, n, LIT_BYTE, out);
+        lz_pass(enc, enc->keys, n, LZ_LIT_BYTE, out);
         break;
     default:
         return false;
@@ -308,6 +248,6 @@ bool lz_encode_alpha(LzEncoder *enc, const CodecImage *img, CodecBuf *out)
         }
     }
     put_header(out, LZ_TYPE_XXXA, img, img->width * 4);
-    lz_pass(enc, enc->keys, n, LIT_BYTE, out);
+    lz_pass(enc, enc->keys, n, LZ_LIT_BYTE, out);
     return true;
 }
