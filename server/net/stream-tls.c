@@ -249,12 +249,26 @@ fail:
 
 /* ---- stream ---- */
 
-static ssize_t tls_result(TlsStream *ts, int ret)
+/* Readies one SSL_read or SSL_write of len (> 0) bytes: clears the error
+ * queue and errno, so tls_done() sees only that call's errors. Returns the
+ * byte count to pass. */
+static int tls_begin(size_t len)
 {
-    int e = SSL_get_error(ts->ssl, ret);
+    ERR_clear_error();
+    errno = 0;
+    return len > INT_MAX ? INT_MAX : (int)len;
+}
 
+/* Maps the result of one SSL_read or SSL_write to the read()/write()
+ * convention: a count, 0 at a close, or -1 with errno (EAGAIN when OpenSSL
+ * waits for the socket; want_write records which way). */
+static ssize_t tls_done(TlsStream *ts, int ret)
+{
     ts->want_write = false;
-    switch (e) {
+    if (ret > 0) {
+        return ret;
+    }
+    switch (SSL_get_error(ts->ssl, ret)) {
     case SSL_ERROR_WANT_READ:
         errno = EAGAIN;
         return -1;
@@ -282,37 +296,23 @@ static ssize_t tls_result(TlsStream *ts, int ret)
 static ssize_t tls_read(RedStream *s, void *buf, size_t len)
 {
     TlsStream *ts = (TlsStream *)s;
-    int n;
 
     if (len == 0) {
         return 0;
     }
-    ERR_clear_error();
-    errno = 0;
-    n = SSL_read(ts->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-    if (n > 0) {
-        ts->want_write = false;
-        return n;
-    }
-    return tls_result(ts, n);
+    int chunk = tls_begin(len);
+    return tls_done(ts, SSL_read(ts->ssl, buf, chunk));
 }
 
 static ssize_t tls_write(RedStream *s, const void *buf, size_t len)
 {
     TlsStream *ts = (TlsStream *)s;
-    int n;
 
     if (len == 0) {
         return 0;
     }
-    ERR_clear_error();
-    errno = 0;
-    n = SSL_write(ts->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-    if (n > 0) {
-        ts->want_write = false;
-        return n;
-    }
-    ssize_t r = tls_result(ts, n);
+    int chunk = tls_begin(len);
+    ssize_t r = tls_done(ts, SSL_write(ts->ssl, buf, chunk));
     if (r == 0) {
         /* Writing to a closed session is an error, not "0 bytes written". */
         errno = EPIPE;
