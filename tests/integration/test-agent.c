@@ -1,5 +1,5 @@
-/* The vdagent route with spice-client-glib and a fake vdagent char device
- * (subtype "vdagent") whose write/read/state callbacks live here:
+/* The vdagent route with spice-client-glib and the fake vdagent char
+ * device of fake-agent.c:
  *   /agent/route     agent-connected, client ANNOUNCE_CAPABILITIES reaches
  *                    the device, device caps and clipboard grabs reach the
  *                    client, more messages than the token window in both
@@ -15,6 +15,7 @@
 #include <spice/vd_agent.h>
 
 #include "core-loop.h"
+#include "fake-agent.h"
 #include "itest.h"
 
 /* More than the server's client token window (10) and batch (5). */
@@ -22,151 +23,7 @@
 
 static SpiceCoreInterface *core;
 
-/* ---- the fake vdagent device ---- */
-
-typedef struct AgentMsg {
-    uint32_t port;
-    uint32_t type;
-    GByteArray *data;                /* VDAgentMessage body */
-} AgentMsg;
-
-static GByteArray *dev_in;           /* bytes the server wrote, unparsed */
-static GByteArray *dev_port_buf[2];  /* per port (client, server) stream */
-static GByteArray *dev_out;          /* bytes read() hands the server */
-static GArray *dev_msgs;             /* AgentMsg, in arrival order */
-static bool dev_blocked;             /* write() takes nothing */
-static int dev_state = -1;
-static uint32_t dev_bad_chunks;
-
-static void msg_clear(gpointer p)
-{
-    g_byte_array_free(((AgentMsg *)p)->data, TRUE);
-}
-
-static void dev_parse(void)
-{
-    for (;;) {
-        if (dev_in->len < sizeof(VDIChunkHeader)) {
-            return;
-        }
-        VDIChunkHeader ch;
-        memcpy(&ch, dev_in->data, sizeof(ch));
-        if (dev_in->len < sizeof(ch) + ch.size) {
-            return;
-        }
-        if ((ch.port != VDP_CLIENT_PORT && ch.port != VDP_SERVER_PORT) ||
-            ch.size > VD_AGENT_MAX_DATA_SIZE) {
-            dev_bad_chunks++;
-        } else {
-            GByteArray *pb = dev_port_buf[ch.port - 1];
-            g_byte_array_append(pb, dev_in->data + sizeof(ch), ch.size);
-            while (pb->len >= sizeof(VDAgentMessage)) {
-                VDAgentMessage m;
-                memcpy(&m, pb->data, sizeof(m));
-                g_assert_cmpuint(m.protocol, ==, VD_AGENT_PROTOCOL);
-                if (pb->len < sizeof(m) + m.size) {
-                    break;
-                }
-                AgentMsg am = { ch.port, m.type, g_byte_array_new() };
-                g_byte_array_append(am.data, pb->data + sizeof(m), m.size);
-                g_array_append_val(dev_msgs, am);
-                g_byte_array_remove_range(pb, 0, (guint)(sizeof(m) + m.size));
-            }
-        }
-        g_byte_array_remove_range(dev_in, 0, (guint)(sizeof(ch) + ch.size));
-    }
-}
-
-static int dev_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len)
-{
-    if (dev_blocked) {
-        return 0;
-    }
-    g_byte_array_append(dev_in, buf, (guint)len);
-    dev_parse();
-    return len;
-}
-
-static int dev_read(SpiceCharDeviceInstance *sin, uint8_t *buf, int len)
-{
-    int n = MIN(len, (int)dev_out->len);
-    if (n > 0) {
-        memcpy(buf, dev_out->data, (size_t)n);
-        g_byte_array_remove_range(dev_out, 0, (guint)n);
-    }
-    return n;
-}
-
-static void dev_state_cb(SpiceCharDeviceInstance *sin, int connected)
-{
-    dev_state = connected;
-}
-
-static const SpiceCharDeviceInterface vdagent_iface = {
-    .base = { SPICE_INTERFACE_CHAR_DEVICE, "fake vdagent", SPICE_INTERFACE_CHAR_DEVICE_MAJOR,
-              SPICE_INTERFACE_CHAR_DEVICE_MINOR },
-    .state = dev_state_cb,
-    .write = dev_write,
-    .read = dev_read,
-};
-
-static SpiceCharDeviceInstance vdagent_sin = { .base.sif = &vdagent_iface.base,
-                                               .subtype = "vdagent" };
-
-static void dev_reset(void)
-{
-    if (!dev_in) {
-        dev_in = g_byte_array_new();
-        dev_port_buf[0] = g_byte_array_new();
-        dev_port_buf[1] = g_byte_array_new();
-        dev_out = g_byte_array_new();
-        dev_msgs = g_array_new(FALSE, TRUE, sizeof(AgentMsg));
-        g_array_set_clear_func(dev_msgs, msg_clear);
-    }
-    g_byte_array_set_size(dev_in, 0);
-    g_byte_array_set_size(dev_port_buf[0], 0);
-    g_byte_array_set_size(dev_port_buf[1], 0);
-    g_byte_array_set_size(dev_out, 0);
-    g_array_set_size(dev_msgs, 0);
-    dev_blocked = false;
-    dev_state = -1;
-    dev_bad_chunks = 0;
-}
-
-/* Queues one VDAgentMessage from the guest to the client and wakes the
- * server up. */
-static void dev_send(uint32_t type, const void *body, uint32_t size)
-{
-    VDAgentMessage m = { VD_AGENT_PROTOCOL, type, 0, size };
-    VDIChunkHeader ch = { VDP_CLIENT_PORT, (uint32_t)sizeof(m) + size };
-    g_assert_cmpuint(ch.size, <=, VD_AGENT_MAX_DATA_SIZE);
-    g_byte_array_append(dev_out, (const guint8 *)&ch, sizeof(ch));
-    g_byte_array_append(dev_out, (const guint8 *)&m, sizeof(m));
-    g_byte_array_append(dev_out, body, size);
-    spice_server_char_device_wakeup(&vdagent_sin);
-}
-
-static guint dev_count(uint32_t port, uint32_t type)
-{
-    guint n = 0;
-    for (guint i = 0; i < dev_msgs->len; i++) {
-        AgentMsg *m = &g_array_index(dev_msgs, AgentMsg, i);
-        n += m->port == port && m->type == type;
-    }
-    return n;
-}
-
-/* The index-th message of (port, type), or NULL. */
-static AgentMsg *dev_nth(uint32_t port, uint32_t type, guint index)
-{
-    for (guint i = 0; i < dev_msgs->len; i++) {
-        AgentMsg *m = &g_array_index(dev_msgs, AgentMsg, i);
-        if (m->port == port && m->type == type && index-- == 0) {
-            return m;
-        }
-    }
-    return NULL;
-}
+static FakeAgent agent;
 
 /* ---- server and client ---- */
 
@@ -220,7 +77,7 @@ static int mouse_mode(Fixture *f)
 static void fixture_start(Fixture *f, bool agent_first)
 {
     it_log_setup();
-    dev_reset();
+    fake_agent_reset(&agent);
     memset(f, 0, sizeof(*f));
     f->grabs = g_array_new(FALSE, FALSE, sizeof(guint32));
     int port = loop_free_port();
@@ -229,21 +86,21 @@ static void fixture_start(Fixture *f, bool agent_first)
     g_assert_cmpint(spice_server_init(f->s, core), ==, 0);
     it_inputs_add(f->s);
     if (agent_first) {
-        g_assert_cmpint(spice_server_add_interface(f->s, &vdagent_sin.base), ==, 0);
+        g_assert_cmpint(spice_server_add_interface(f->s, &agent.sin.base), ==, 0);
     }
     it_client_connect(&f->c, port, NULL);
     g_assert_true(WAIT_FOR(f->c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
     g_signal_connect(f->c.main, "main-clipboard-selection-grab", G_CALLBACK(grab_cb), f);
     if (!agent_first) {
         g_assert_false(agent_connected(f));
-        g_assert_cmpint(spice_server_add_interface(f->s, &vdagent_sin.base), ==, 0);
+        g_assert_cmpint(spice_server_add_interface(f->s, &agent.sin.base), ==, 0);
     }
     g_assert_true(WAIT_FOR(agent_connected(f), IT_WAIT_MS));
-    g_assert_cmpint(dev_state, ==, 1);
+    g_assert_cmpint(agent.state, ==, 1);
     /* spice-gtk announces its caps (asking for ours) once the agent is up */
-    g_assert_true(WAIT_FOR(dev_count(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES) >= 1,
-                           IT_WAIT_MS));
-    AgentMsg *ann = dev_nth(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES, 0);
+    g_assert_true(WAIT_FOR(fake_agent_count(&agent, VDP_CLIENT_PORT,
+                                            VD_AGENT_ANNOUNCE_CAPABILITIES) >= 1, IT_WAIT_MS));
+    FakeAgentMsg *ann = fake_agent_nth(&agent, VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES, 0);
     g_assert_cmpuint(ann->data->len, >=, sizeof(VDAgentAnnounceCapabilities) + 4);
     VDAgentAnnounceCapabilities caps;
     memcpy(&caps, ann->data->data, sizeof(caps));
@@ -253,12 +110,13 @@ static void fixture_start(Fixture *f, bool agent_first)
 static void fixture_stop(Fixture *f, bool agent_attached)
 {
     if (agent_attached) {
-        guint before = dev_count(VDP_SERVER_PORT, VD_AGENT_CLIENT_DISCONNECTED);
+        guint before = fake_agent_count(&agent, VDP_SERVER_PORT, VD_AGENT_CLIENT_DISCONNECTED);
         it_client_free(&f->c);
         /* the device hears that the client went */
-        g_assert_true(WAIT_FOR(dev_count(VDP_SERVER_PORT, VD_AGENT_CLIENT_DISCONNECTED) >
-                               before, IT_WAIT_MS));
-        g_assert_cmpint(spice_server_remove_interface(&vdagent_sin.base), ==, 0);
+        g_assert_true(WAIT_FOR(fake_agent_count(&agent, VDP_SERVER_PORT,
+                                                VD_AGENT_CLIENT_DISCONNECTED) > before,
+                               IT_WAIT_MS));
+        g_assert_cmpint(spice_server_remove_interface(&agent.sin.base), ==, 0);
     } else {
         it_client_free(&f->c);
     }
@@ -266,7 +124,7 @@ static void fixture_stop(Fixture *f, bool agent_attached)
     it_inputs_remove();
     spice_server_destroy(f->s);
     g_assert_cmpuint(embedder_core_live_count(core), ==, 0);
-    g_assert_cmpuint(dev_bad_chunks, ==, 0);
+    g_assert_cmpuint(agent.bad_chunks, ==, 0);
     /* the client never overran its tokens */
     g_assert_cmpuint(it_log_count("without a token", NULL), ==, 0);
     g_array_free(f->grabs, TRUE);
@@ -280,7 +138,7 @@ static void announce_device_caps(Fixture *f)
                     1u << VD_AGENT_CAP_CLIPBOARD_SELECTION;
     caps->request = 0;
     memcpy(buf + sizeof(*caps), &word, 4);
-    dev_send(VD_AGENT_ANNOUNCE_CAPABILITIES, buf, sizeof(buf));
+    fake_agent_send(&agent, VD_AGENT_ANNOUNCE_CAPABILITIES, buf, sizeof(buf));
     g_assert_true(WAIT_FOR((uint32_t)agent_caps0(f) == word, IT_WAIT_MS));
 }
 
@@ -302,14 +160,14 @@ static void test_route(void)
     uint8_t grab[8] = { VD_AGENT_CLIPBOARD_SELECTION_PRIMARY, 0, 0, 0 };
     uint32_t t = VD_AGENT_CLIPBOARD_UTF8_TEXT;
     memcpy(grab + 4, &t, 4);
-    dev_send(VD_AGENT_CLIPBOARD_GRAB, grab, sizeof(grab));
+    fake_agent_send(&agent, VD_AGENT_CLIPBOARD_GRAB, grab, sizeof(grab));
     g_assert_true(WAIT_FOR(f.grabs->len == 1, IT_WAIT_MS));
     g_assert_cmpuint(f.grab_selection, ==, VD_AGENT_CLIPBOARD_SELECTION_PRIMARY);
     g_assert_cmpuint(g_array_index(f.grabs, guint32, 0), ==, VD_AGENT_CLIPBOARD_UTF8_TEXT);
     for (uint32_t i = 0; i < BURST; i++) {
         uint32_t ti = 1000 + i;
         memcpy(grab + 4, &ti, 4);
-        dev_send(VD_AGENT_CLIPBOARD_GRAB, grab, sizeof(grab));
+        fake_agent_send(&agent, VD_AGENT_CLIPBOARD_GRAB, grab, sizeof(grab));
     }
     g_assert_true(WAIT_FOR(f.grabs->len == 1 + BURST, IT_WAIT_MS));
     for (uint32_t i = 0; i < BURST; i++) {
@@ -319,8 +177,8 @@ static void test_route(void)
     /* client -> device with the device stalled: the client may only have
      * its token window in flight, nothing is lost, and once the device
      * takes data again everything arrives in order */
-    guint before = dev_count(VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB);
-    dev_blocked = true;
+    guint before = fake_agent_count(&agent, VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB);
+    agent.blocked = true;
     for (uint32_t i = 0; i < BURST; i++) {
         guint32 ti = 2000 + i;
         spice_main_channel_clipboard_selection_grab(f.c.main,
@@ -328,14 +186,16 @@ static void test_route(void)
                                                     &ti, 1);
     }
     drain_ready();
-    g_assert_cmpuint(dev_count(VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB), ==, before);
+    g_assert_cmpuint(fake_agent_count(&agent, VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB), ==,
+                     before);
     g_assert_cmpint(f.c.main_event, ==, SPICE_CHANNEL_OPENED);
-    dev_blocked = false;
-    spice_server_char_device_wakeup(&vdagent_sin);
-    g_assert_true(WAIT_FOR(dev_count(VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB) ==
+    agent.blocked = false;
+    spice_server_char_device_wakeup(&agent.sin);
+    g_assert_true(WAIT_FOR(fake_agent_count(&agent, VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB) ==
                            before + BURST, IT_WAIT_MS));
     for (uint32_t i = 0; i < BURST; i++) {
-        AgentMsg *m = dev_nth(VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB, before + i);
+        FakeAgentMsg *m = fake_agent_nth(&agent, VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_GRAB,
+                                         before + i);
         g_assert_cmpuint(m->data->len, ==, 8);
         g_assert_cmpuint(m->data->data[0], ==, VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD);
         guint32 ti;
@@ -355,9 +215,9 @@ static void test_mouse(void)
     g_assert_true(WAIT_FOR(f.c.inputs_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
 
     spice_inputs_channel_position(f.c.inputs, 300, 400, 0, 0);
-    g_assert_true(WAIT_FOR(dev_count(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) >= 1,
+    g_assert_true(WAIT_FOR(fake_agent_count(&agent, VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) >= 1,
                            IT_WAIT_MS));
-    AgentMsg *m = dev_nth(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE, 0);
+    FakeAgentMsg *m = fake_agent_nth(&agent, VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE, 0);
     VDAgentMouseState ms;
     g_assert_cmpuint(m->data->len, ==, sizeof(ms));
     memcpy(&ms, m->data->data, sizeof(ms));
@@ -368,10 +228,10 @@ static void test_mouse(void)
 
     spice_inputs_channel_button_press(f.c.inputs, SPICE_MOUSE_BUTTON_LEFT,
                                       SPICE_MOUSE_BUTTON_MASK_LEFT);
-    g_assert_true(WAIT_FOR(dev_count(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) >= 2,
+    g_assert_true(WAIT_FOR(fake_agent_count(&agent, VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) >= 2,
                            IT_WAIT_MS));
-    m = dev_nth(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE,
-                dev_count(VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) - 1);
+    m = fake_agent_nth(&agent, VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE,
+                       fake_agent_count(&agent, VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE) - 1);
     memcpy(&ms, m->data->data, sizeof(ms));
     g_assert_cmpuint(ms.x, ==, 300);
     g_assert_cmpuint(ms.buttons, ==, VD_AGENT_LBUTTON_MASK);
@@ -386,19 +246,20 @@ static void test_removal(void)
     fixture_start(&f, true);
     g_assert_true(WAIT_FOR(mouse_mode(&f) == SPICE_MOUSE_MODE_CLIENT, IT_WAIT_MS));
 
-    g_assert_cmpint(spice_server_remove_interface(&vdagent_sin.base), ==, 0);
+    g_assert_cmpint(spice_server_remove_interface(&agent.sin.base), ==, 0);
     g_assert_true(WAIT_FOR(!agent_connected(&f), IT_WAIT_MS));
     /* no agent, no tablet: back to server mode */
     g_assert_true(WAIT_FOR(mouse_mode(&f) == SPICE_MOUSE_MODE_SERVER, IT_WAIT_MS));
 
     /* and back: AGENT_CONNECTED_TOKENS, a fresh announce from the client */
-    guint announces = dev_count(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES);
-    dev_state = -1;
-    g_assert_cmpint(spice_server_add_interface(f.s, &vdagent_sin.base), ==, 0);
+    guint announces = fake_agent_count(&agent, VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES);
+    agent.state = -1;
+    g_assert_cmpint(spice_server_add_interface(f.s, &agent.sin.base), ==, 0);
     g_assert_true(WAIT_FOR(agent_connected(&f), IT_WAIT_MS));
-    g_assert_cmpint(dev_state, ==, 1);
-    g_assert_true(WAIT_FOR(dev_count(VDP_CLIENT_PORT, VD_AGENT_ANNOUNCE_CAPABILITIES) >
-                           announces, IT_WAIT_MS));
+    g_assert_cmpint(agent.state, ==, 1);
+    g_assert_true(WAIT_FOR(fake_agent_count(&agent, VDP_CLIENT_PORT,
+                                            VD_AGENT_ANNOUNCE_CAPABILITIES) > announces,
+                           IT_WAIT_MS));
     fixture_stop(&f, true);
 }
 
@@ -406,17 +267,12 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     core = embedder_core_new(g_main_context_default());
+    fake_agent_init(&agent);
     g_test_add_func("/agent/route", test_route);
     g_test_add_func("/agent/mouse", test_mouse);
     g_test_add_func("/agent/removal", test_removal);
     int ret = g_test_run();
     embedder_core_free(core);
-    if (dev_in) {
-        g_byte_array_free(dev_in, TRUE);
-        g_byte_array_free(dev_port_buf[0], TRUE);
-        g_byte_array_free(dev_port_buf[1], TRUE);
-        g_byte_array_free(dev_out, TRUE);
-        g_array_free(dev_msgs, TRUE);
-    }
+    fake_agent_clear(&agent);
     return ret;
 }

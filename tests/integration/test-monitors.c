@@ -1,8 +1,8 @@
 /* Client monitor layouts (VD_AGENT_MONITORS_CONFIG from spice-client-glib)
  * routed to the QXL device's QXLInterface.client_monitors_config, with a
  * minimal QXL device (this file; the VM is never started, so the worker
- * asks it for no commands) and a fake vdagent char device (subtype
- * "vdagent"), as in test-agent.c:
+ * asks it for no commands) and the fake vdagent char device of
+ * fake-agent.c (nothing queued to read), as test-agent.c uses it:
  *   /monitors/device   the device takes the layout (returns 1): it gets
  *                      exactly the client's heads (sizes, depth, positions,
  *                      USE_POS flag) and the guest agent gets nothing (a
@@ -16,6 +16,7 @@
 #include <spice/vd_agent.h>
 
 #include "core-loop.h"
+#include "fake-agent.h"
 #include "itest.h"
 
 static SpiceCoreInterface *core;
@@ -119,70 +120,7 @@ static QXLInterface qxl_iface = {
 
 static QXLInstance qxl_sin = { .base.sif = &qxl_iface.base, .id = 0 };
 
-/* ---- the fake vdagent device: client-port messages by type ---- */
-
-static GByteArray *dev_in;           /* bytes written, not yet parsed */
-static GByteArray *dev_port_buf[2];  /* per port (client, server) stream */
-static GPtrArray *dev_monitors;      /* GByteArray bodies of client MONITORS_CONFIGs */
-static guint dev_client_msgs;
-static int dev_state = -1;
-
-static void dev_parse(void)
-{
-    while (dev_in->len >= sizeof(VDIChunkHeader)) {
-        VDIChunkHeader ch;
-        memcpy(&ch, dev_in->data, sizeof(ch));
-        g_assert_true(ch.port == VDP_CLIENT_PORT || ch.port == VDP_SERVER_PORT);
-        g_assert_cmpuint(ch.size, <=, VD_AGENT_MAX_DATA_SIZE);
-        if (dev_in->len < sizeof(ch) + ch.size) {
-            return;
-        }
-        GByteArray *pb = dev_port_buf[ch.port - 1];
-        g_byte_array_append(pb, dev_in->data + sizeof(ch), ch.size);
-        g_byte_array_remove_range(dev_in, 0, (guint)(sizeof(ch) + ch.size));
-        VDAgentMessage m;
-        while (pb->len >= sizeof(m) && (memcpy(&m, pb->data, sizeof(m)), pb->len >= sizeof(m) + m.size)) {
-            g_assert_cmpuint(m.protocol, ==, VD_AGENT_PROTOCOL);
-            if (ch.port == VDP_CLIENT_PORT) {
-                dev_client_msgs++;
-                if (m.type == VD_AGENT_MONITORS_CONFIG) {
-                    GByteArray *body = g_byte_array_new();
-                    g_byte_array_append(body, pb->data + sizeof(m), m.size);
-                    g_ptr_array_add(dev_monitors, body);
-                }
-            }
-            g_byte_array_remove_range(pb, 0, (guint)(sizeof(m) + m.size));
-        }
-    }
-}
-
-static int dev_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len)
-{
-    g_byte_array_append(dev_in, buf, (guint)len);
-    dev_parse();
-    return len;
-}
-
-static int dev_read(SpiceCharDeviceInstance *sin, uint8_t *buf, int len)
-{
-    return 0;
-}
-
-static void dev_state_cb(SpiceCharDeviceInstance *sin, int connected)
-{
-    dev_state = connected;
-}
-
-static const SpiceCharDeviceInterface vdagent_iface = {
-    .base = { SPICE_INTERFACE_CHAR_DEVICE, "fake vdagent", SPICE_INTERFACE_CHAR_DEVICE_MAJOR,
-              SPICE_INTERFACE_CHAR_DEVICE_MINOR },
-    .state = dev_state_cb,
-    .write = dev_write,
-    .read = dev_read,
-};
-
-static SpiceCharDeviceInstance vdagent_sin = { .base.sif = &vdagent_iface.base,
-                                               .subtype = "vdagent" };
+static FakeAgent agent;
 
 static void byte_array_free(gpointer p)
 {
@@ -191,25 +129,22 @@ static void byte_array_free(gpointer p)
 
 static void state_reset(int handles)
 {
-    if (!dev_in) {
-        dev_in = g_byte_array_new();
-        dev_port_buf[0] = g_byte_array_new();
-        dev_port_buf[1] = g_byte_array_new();
-        dev_monitors = g_ptr_array_new_with_free_func(byte_array_free);
+    if (!qxl_configs) {
         qxl_configs = g_ptr_array_new_with_free_func(byte_array_free);
     }
-    g_byte_array_set_size(dev_in, 0);
-    g_byte_array_set_size(dev_port_buf[0], 0);
-    g_byte_array_set_size(dev_port_buf[1], 0);
-    g_ptr_array_set_size(dev_monitors, 0);
+    fake_agent_reset(&agent);
     g_ptr_array_set_size(qxl_configs, 0);
-    dev_client_msgs = 0;
-    dev_state = -1;
     qxl_handles = handles;
     qxl_null_calls = 0;
 }
 
 /* ---- the test ---- */
+
+/* Client layouts the guest agent got. */
+static guint agent_monitors(void)
+{
+    return fake_agent_count(&agent, VDP_CLIENT_PORT, VD_AGENT_MONITORS_CONFIG);
+}
 
 static bool agent_connected(ItClient *c)
 {
@@ -260,15 +195,16 @@ static void run(int handles)
     SpiceServer *s = it_server_new(port);
     g_assert_cmpint(spice_server_init(s, core), ==, 0);
     g_assert_cmpint(spice_server_add_interface(s, &qxl_sin.base), ==, 0);
-    g_assert_cmpint(spice_server_add_interface(s, &vdagent_sin.base), ==, 0);
+    g_assert_cmpint(spice_server_add_interface(s, &agent.sin.base), ==, 0);
 
     ItClient c;
     it_client_connect(&c, port, NULL);
     g_assert_true(WAIT_FOR(c.main_event == SPICE_CHANNEL_OPENED, IT_WAIT_MS));
     g_assert_true(WAIT_FOR(agent_connected(&c), IT_WAIT_MS));
-    g_assert_cmpint(dev_state, ==, 1);
+    g_assert_cmpint(agent.state, ==, 1);
     /* spice-gtk announces its caps once the agent is up: the route works */
-    g_assert_true(WAIT_FOR(dev_client_msgs >= 1, IT_WAIT_MS));
+    g_assert_true(WAIT_FOR(fake_agent_count(&agent, VDP_CLIENT_PORT, FAKE_AGENT_ANY_TYPE) >= 1,
+                           IT_WAIT_MS));
 
     /* Positions as given: sent (USE_POS), not packed left to right. */
     g_object_set(c.main, "disable-display-align", TRUE, "disable-display-position", FALSE, NULL);
@@ -287,20 +223,20 @@ static void run(int handles)
          * has seen everything sent before it: only that one. */
         qxl_handles = 0;
         g_assert_true(spice_main_channel_send_monitor_config(c.main));
-        g_assert_true(WAIT_FOR(dev_monitors->len >= 1, IT_WAIT_MS));
+        g_assert_true(WAIT_FOR(agent_monitors() >= 1, IT_WAIT_MS));
         g_assert_cmpuint(qxl_configs->len, ==, 2);
         assert_heads(g_ptr_array_index(qxl_configs, 1), false);
     } else {
-        g_assert_true(WAIT_FOR(dev_monitors->len >= 1, IT_WAIT_MS));
+        g_assert_true(WAIT_FOR(agent_monitors() >= 1, IT_WAIT_MS));
         g_assert_cmpuint(qxl_configs->len, ==, 1);
     }
     drain_ready();
-    g_assert_cmpuint(dev_monitors->len, ==, 1);
-    assert_heads(g_ptr_array_index(dev_monitors, 0), true);
+    g_assert_cmpuint(agent_monitors(), ==, 1);
+    GByteArray *got = fake_agent_nth(&agent, VDP_CLIENT_PORT, VD_AGENT_MONITORS_CONFIG, 0)->data;
+    assert_heads(got, true);
     /* the agent gets the client's message unchanged: the heads are what
      * the device was offered */
     GByteArray *offered = g_ptr_array_index(qxl_configs, qxl_configs->len - 1);
-    GByteArray *got = g_ptr_array_index(dev_monitors, 0);
     g_assert_cmpmem(got->data, offered->len, offered->data, offered->len);
     /* the server never asks with a NULL config (QEMU would answer "I
      * handle them" without a layout) */
@@ -308,11 +244,12 @@ static void run(int handles)
 
     it_client_free(&c);
     g_assert_true(WAIT_FOR(it_num_clients(s) == 0, IT_WAIT_MS));
-    g_assert_cmpint(spice_server_remove_interface(&vdagent_sin.base), ==, 0);
+    g_assert_cmpint(spice_server_remove_interface(&agent.sin.base), ==, 0);
     g_assert_cmpint(spice_server_remove_interface(&qxl_sin.base), ==, 0);
     spice_server_destroy(s);
     g_assert_cmpuint(embedder_core_live_count(core), ==, 0);
     g_assert_cmpuint(it_log_count("client bug", NULL), ==, 0);
+    g_assert_cmpuint(agent.bad_chunks, ==, 0);
 }
 
 static void test_device(void)
@@ -332,15 +269,13 @@ int main(int argc, char **argv)
     qxl_iface.attache_worker = qxl_attach;
     G_GNUC_END_IGNORE_DEPRECATIONS
     core = embedder_core_new(g_main_context_default());
+    fake_agent_init(&agent);
     g_test_add_func("/monitors/device", test_device);
     g_test_add_func("/monitors/agent", test_agent);
     int ret = g_test_run();
     embedder_core_free(core);
-    if (dev_in) {
-        g_byte_array_free(dev_in, TRUE);
-        g_byte_array_free(dev_port_buf[0], TRUE);
-        g_byte_array_free(dev_port_buf[1], TRUE);
-        g_ptr_array_free(dev_monitors, TRUE);
+    fake_agent_clear(&agent);
+    if (qxl_configs) {
         g_ptr_array_free(qxl_configs, TRUE);
     }
     return ret;
