@@ -10,7 +10,8 @@
  * main loop for main/inputs/sound, a worker's loop for display/cursor).
  * ops->connect is called on the main loop and must move the link to the
  * channel's thread itself if that differs. RedClient's channel-client list
- * is the only cross-thread state and is guarded by its lock.
+ * (guarded by its lock) and its link measurement (atomics, written once by
+ * the main channel) are the only cross-thread state.
  */
 #pragma once
 
