@@ -9,7 +9,10 @@
  * at least STREAM_ADJUST_COOLDOWN_MS apart, so one burst of drops costs one
  * step. A late frame (negative delay in a report) widens the margin; clean
  * reports narrow it again. Clients without STREAM_REPORT get a
- * self-report every STREAM_SELF_REPORT_MS from the server-side drops. */
+ * self-report every STREAM_SELF_REPORT_MS from the server-side drops.
+ * Frames skipped while the client catches up on damage count once per
+ * episode: a long catch-up (a large lossless backlog, often from before
+ * the stream started) would otherwise cost a step every cooldown. */
 #include "server/display/stream.h"
 
 #include <stdlib.h>
@@ -125,8 +128,19 @@ void stream_rate_on_server_drop(StreamRate *r, int64_t now_ms)
     lower(r, now_ms);
 }
 
+void stream_rate_on_behind(StreamRate *r, int64_t now_ms)
+{
+    r->behind_total++;
+    bool news = !r->behind && r->frames_sent > 0;
+    r->behind = true;
+    if (news) {
+        stream_rate_on_server_drop(r, now_ms);
+    }
+}
+
 void stream_rate_on_sent(StreamRate *r, size_t bytes, uint64_t pixels, int64_t now_ms)
 {
+    r->behind = false;
     r->frames_sent++;
     r->bytes_sent += bytes;
     r->last_frame_bytes = bytes;

@@ -491,8 +491,7 @@ static void agent_frame(DisplayChannelClient *dcc, const Stream *s, StreamFrame 
     if (dcc->mode != DCC_DRAW) {
         /* behind: the frame is skipped (its pixels are in lossy, so the
          * next frame or the upgrade repairs them) */
-        a->rate.behind_total++;
-        stream_rate_on_server_drop(&a->rate, now);
+        stream_rate_on_behind(&a->rate, now);
         return;
     }
     if (!stream_rate_may_send(&a->rate, a->last_queued_ms, now)) {

@@ -170,6 +170,7 @@ typedef struct StreamRate {
     uint32_t server_drops;          /* since the last evaluation */
     uint64_t frames_sent, bytes_sent, drops_total, skips_total;
     uint64_t behind_total;          /* frames skipped while the client was behind */
+    bool behind;                    /* in a behind episode (no frame sent since) */
     size_t last_frame_bytes;        /* JPEG bytes of the last frame sent, 0 = none yet */
     uint64_t last_frame_pixels;     /* its width * height */
     uint64_t raises, lowers, reports;
@@ -198,6 +199,11 @@ void stream_rate_on_report(StreamRate *r, uint32_t frames, uint32_t drops, int32
                            int64_t now_ms);
 /* The server dropped a frame for this client (pipe full, client behind). */
 void stream_rate_on_server_drop(StreamRate *r, int64_t now_ms);
+/* A frame was skipped because the client is behind (catching up on
+ * damage): bad news once per episode (until a frame is sent again), and
+ * none before the stream sent its first frame (that backlog is not the
+ * stream's doing). */
+void stream_rate_on_behind(StreamRate *r, int64_t now_ms);
 /* A frame of `pixels` encoded to `bytes` went to the client. */
 void stream_rate_on_sent(StreamRate *r, size_t bytes, uint64_t pixels, int64_t now_ms);
 /* Bytes a waiting frame of `pixels` is charged to the client's pipe: the

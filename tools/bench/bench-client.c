@@ -208,6 +208,17 @@ static void stats(void)
         bench_proxy_snapshot(C.proxy, &st);
     }
     uint64_t vall = C.vupd - C.vupd_base;
+    /* the most frequent quality in the window (a rate controller that
+     * dips for a few frames moves the mean, not this) */
+    int mode = 0;
+    uint64_t mode_n = 0;
+    for (int q = 1; q <= 100; q++) {
+        uint64_t n = st.jpeg_quality_n[q] - C.pbase.jpeg_quality_n[q];
+        if (n > mode_n) {
+            mode = q;
+            mode_n = n;
+        }
+    }
     g_string_append_printf(s, " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
                            " %" G_GUINT64_FORMAT, C.resumed ? C.vupd_window : vall, vall,
                            st.jpeg_frames - C.pbase.jpeg_frames,
@@ -222,6 +233,7 @@ static void stats(void)
                                st.imgs[k] - C.pbase.imgs[k],
                                st.img_bytes[k] - C.pbase.img_bytes[k]);
     }
+    g_string_append_printf(s, " %d", mode);
     out_line("%s\n", s->str);
     g_string_free(s, TRUE);
 }

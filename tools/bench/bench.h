@@ -46,7 +46,7 @@ typedef enum {
     /* With --count-messages (proxy.c): stream frames, their bytes each, the
      * mean JPEG quality read from them, then per display message kind and
      * per draw source image type: count and bytes (means over clients). */
-    M_STREAM_BYTES_PER_FRAME, M_STREAM_JPEG_QUALITY,
+    M_STREAM_BYTES_PER_FRAME, M_STREAM_JPEG_QUALITY, M_STREAM_JPEG_QUALITY_MODE,
     /* --video-quality: the quality the run pinned the library's streams
      * to through its benchmark knob (0 = not pinned). */
     M_VIDEO_QUALITY_PINNED,

@@ -361,6 +361,7 @@ bool bench_server_configure(const SpiceServerApi *api, SpiceServer *server,
 /* The "stats" line of bench-client (see there). */
 typedef struct ClientStats {
     uint64_t video_window, video_all, jpeg_frames, jpeg_quality_sum;
+    uint64_t jpeg_quality_mode;     /* most frequent quality, 0 = none */
     uint64_t msgs[DMSG_COUNT], msg_bytes[DMSG_COUNT];
     uint64_t imgs[IMGK_COUNT], img_bytes[IMGK_COUNT];
 } ClientStats;
@@ -499,7 +500,7 @@ static void parse_reply(BenchClient *c, const char *line)
         c->started = true;
     } else if (g_str_has_prefix(line, "stats ")) {
         ClientStats st = { 0 };
-        uint64_t v[4 + 2 * DMSG_COUNT + 2 * IMGK_COUNT];
+        uint64_t v[4 + 2 * DMSG_COUNT + 2 * IMGK_COUNT + 1];
         const char *p = line + 6;
         size_t n = 0;
         while (n < G_N_ELEMENTS(v)) {
@@ -524,6 +525,7 @@ static void parse_reply(BenchClient *c, const char *line)
                 st.imgs[k] = v[4 + 2 * DMSG_COUNT + 2 * k];
                 st.img_bytes[k] = v[5 + 2 * DMSG_COUNT + 2 * k];
             }
+            st.jpeg_quality_mode = v[4 + 2 * DMSG_COUNT + 2 * IMGK_COUNT];
             c->stats = st;
         }
     } else if (g_str_has_prefix(line, "dump none ")) {
@@ -793,10 +795,14 @@ bool bench_clients_converge(BenchClients *bc, QxlGuest *g, double timeout_s, Ben
     m[M_CLIENT_BYTES_PER_DRAWABLE] =
         m[M_DRAWABLES] > 0 ? m[M_CLIENT_DISPLAY_BYTES] / m[M_DRAWABLES] : 0;
     m[M_CLIENT_MISMATCH_PX] = mismatch;
-    double vwin = 0, jf = 0, jq = 0;
+    double vwin = 0, jf = 0, jq = 0, qmode = 0, qmode_n = 0;
     for (unsigned i = 0; i < bc->n; i++) {
         const ClientStats *st = &bc->c[i].stats;
         vwin += (double)st->video_window;
+        if (st->jpeg_quality_mode) {
+            qmode += (double)st->jpeg_quality_mode;
+            qmode_n++;
+        }
         jf += (double)st->jpeg_frames;
         jq += (double)st->jpeg_quality_sum;
         for (int k = 0; k < DMSG_COUNT; k++) {
@@ -815,6 +821,7 @@ bool bench_clients_converge(BenchClients *bc, QxlGuest *g, double timeout_s, Ben
     m[M_STREAM_BYTES_PER_FRAME] = m[M_DMSG_STREAM_DATA_N] > 0
                                       ? m[M_DMSG_STREAM_DATA_B] / m[M_DMSG_STREAM_DATA_N] : 0;
     m[M_STREAM_JPEG_QUALITY] = jf > 0 ? jq / jf : 0;
+    m[M_STREAM_JPEG_QUALITY_MODE] = qmode_n > 0 ? qmode / qmode_n : 0;
     m[M_CLIENT_CONVERGE_S] = converge_s;
     m[M_CLIENT_DISCONNECTS] = disc;
     return ok;

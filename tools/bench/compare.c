@@ -181,15 +181,15 @@ static void json_obj(FILE *f, const double *m)
 }
 
 /* --video-quality match: the quality to pin B's next run to, the median
- * of A's stream qualities so far (A runs first in each pair), rounded to
- * the integer libjpeg takes; 0 while A has sent no stream frame. */
-static int matched_quality(BenchResult *a_runs, unsigned done)
+ * over A's runs so far (the calibration run included) of each run's most
+ * frequent stream frame quality; 0 while A has sent no stream frame. */
+static int matched_quality(const double *a_modes, unsigned n_modes)
 {
-    double q[100];                  /* --runs is at most 100 */
+    double q[101];                  /* --runs is at most 100, + calibration */
     unsigned n = 0;
-    for (unsigned i = 0; i < done && n < G_N_ELEMENTS(q); i++) {
-        if (a_runs[i].m[M_STREAM_JPEG_QUALITY] > 0) {
-            q[n++] = a_runs[i].m[M_STREAM_JPEG_QUALITY];
+    for (unsigned i = 0; i < n_modes && n < G_N_ELEMENTS(q); i++) {
+        if (a_modes[i] > 0) {
+            q[n++] = a_modes[i];
         }
     }
     if (!n) {
@@ -213,6 +213,24 @@ int bench_compare(const BenchConfig *cfg)
 
     fprintf(stderr, "spice-bench: compare A=%s B=%s, %u runs each, interleaved\n",
             libs[0], libs[1], n);
+    /* --video-quality match: A's quality per run, a calibration run of A
+     * first so even B's first run is pinned to a measured value */
+    double a_modes[101];
+    unsigned n_modes = 0;
+    if (cfg->video_quality_match) {
+        BenchResult cal;
+        bench_result_init(&cal);
+        if (cfg->progress) {
+            fprintf(stderr, "spice-bench: calibration run on A ...\n");
+        }
+        if (run_child(cfg, libs[0], 0, limit, &cal)) {
+            a_modes[n_modes++] = cal.m[M_STREAM_JPEG_QUALITY_MODE];
+        }
+        fprintf(stderr, "spice-bench: --video-quality match: A's calibration run: quality %.0f "
+                "(most frequent), %.1f (mean)\n", cal.m[M_STREAM_JPEG_QUALITY_MODE],
+                cal.m[M_STREAM_JPEG_QUALITY]);
+        bench_result_clear(&cal);
+    }
     for (unsigned i = 0; i < n; i++) {
         for (int l = 0; l < 2; l++) {
             BenchResult *r = &runs[l][i];
@@ -223,7 +241,7 @@ int bench_compare(const BenchConfig *cfg)
             }
             int quality = cfg->video_quality;
             if (cfg->video_quality_match) {
-                quality = l == 0 ? 0 : matched_quality(runs[0], i + 1);
+                quality = l == 0 ? 0 : matched_quality(a_modes, n_modes);
                 if (l == 1 && !quality) {
                     fprintf(stderr, "spice-bench: --video-quality match: A sent no stream "
                             "frame so far; B run %u not pinned\n", i + 1);
@@ -235,7 +253,11 @@ int bench_compare(const BenchConfig *cfg)
                     fprintf(stderr, "spice-bench: %c run %u: %s\n", 'A' + l, i + 1,
                             (char *)r->errors->pdata[e]);
                 }
-            } else if (cfg->progress) {
+            }
+            if (l == 0 && cfg->video_quality_match && n_modes < G_N_ELEMENTS(a_modes)) {
+                a_modes[n_modes++] = r->m[M_STREAM_JPEG_QUALITY_MODE];
+            }
+            if (cfg->progress && !r->m[M_FAILED]) {
                 fprintf(stderr, "spice-bench:   %.1f drawables/s, %.2f us CPU/drawable\n",
                         r->m[M_DRAWABLES_PER_S], r->m[M_CPU_PER_DRAWABLE_US]);
             }

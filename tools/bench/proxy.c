@@ -218,6 +218,7 @@ static void count_one(ProxyStats *st, uint16_t type, const uint8_t *body, size_t
             if (q) {
                 st->jpeg_frames++;
                 st->jpeg_quality_sum += (uint64_t)q;
+                st->jpeg_quality_n[q]++;
             }
         }
     }

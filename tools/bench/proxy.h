@@ -36,6 +36,7 @@ typedef struct ProxyStats {
     uint64_t img_bytes[IMGK_COUNT]; /* from the image descriptor to the message end */
     uint64_t jpeg_frames;           /* stream frames whose JPEG quality was read */
     uint64_t jpeg_quality_sum;      /* sum of their estimated qualities (libjpeg scale) */
+    uint64_t jpeg_quality_n[101];   /* frames per estimated quality 1..100 */
 } ProxyStats;
 
 typedef struct BenchProxy BenchProxy;

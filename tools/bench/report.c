@@ -60,6 +60,8 @@ const MetricInfo bench_metrics[M_COUNT] = {
     [M_CLIENT_BYTES_PER_FRAME] = { "client_bytes_per_frame", "client: display bytes / frame", 0 },
     [M_STREAM_BYTES_PER_FRAME] = { "stream_bytes_per_frame", "client: stream bytes / frame", 0 },
     [M_STREAM_JPEG_QUALITY] = { "stream_jpeg_quality", "client: stream JPEG quality", 1 },
+    [M_STREAM_JPEG_QUALITY_MODE] = { "stream_jpeg_quality_mode",
+                                     "client: stream JPEG quality, most frequent", 0 },
     [M_VIDEO_QUALITY_PINNED] = { "video_quality_pinned", "stream JPEG quality pinned to", 0 },
 #define BENCH_DMSG_INFO(E, k) \
     [M_DMSG_##E##_N] = { "msg_" #k "_n", "client: msgs " #k, 0 }, \

@@ -241,6 +241,34 @@ static void test_rate_controller(void)
     g_assert_cmpuint(r.frames_sent, >, 600);
 }
 
+/* Frames skipped while the client is behind: no news before the stream's
+ * first frame, then one step per episode (until a frame is sent). */
+static void test_rate_behind(void)
+{
+    StreamRate r;
+    int64_t t = 0;
+    stream_rate_init(&r, 30, true, t);
+    for (int i = 0; i < 10; i++) {
+        t += STREAM_ADJUST_COOLDOWN_MS;
+        stream_rate_on_behind(&r, t);
+    }
+    g_assert_cmpint(r.quality, ==, STREAM_QUALITY_START);
+    g_assert_cmpuint(r.lowers, ==, 0);
+    g_assert_cmpuint(r.behind_total, ==, 10);
+    stream_rate_on_sent(&r, 1000, 64 * 64, t);
+    for (int i = 0; i < 10; i++) {
+        t += STREAM_ADJUST_COOLDOWN_MS;
+        stream_rate_on_behind(&r, t);
+    }
+    g_assert_cmpint(r.quality, ==, STREAM_QUALITY_START - STREAM_QUALITY_STEP);
+    g_assert_cmpuint(r.lowers, ==, 1);
+    g_assert_cmpuint(r.drops_total, ==, 1);
+    stream_rate_on_sent(&r, 1000, 64 * 64, t);
+    t += STREAM_ADJUST_COOLDOWN_MS;
+    stream_rate_on_behind(&r, t);
+    g_assert_cmpuint(r.lowers, ==, 2);
+}
+
 /* The benchmark knob: a pinned quality never moves; drops and clean
  * reports move only the frame rate. The environment variable is read as
  * a number 1..100, anything else means "not pinned". */
@@ -374,6 +402,7 @@ int main(int argc, char **argv)
     g_test_add_func("/stream/rate", test_rate_controller);
     g_test_add_func("/stream/rate/expected-bytes", test_rate_expected_bytes);
     g_test_add_func("/stream/rate/pinned", test_rate_pinned);
+    g_test_add_func("/stream/rate/behind", test_rate_behind);
     g_test_add_func("/stream/marshal", test_marshal);
     return g_test_run();
 }
