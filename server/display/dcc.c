@@ -3,13 +3,23 @@
  * Modes (docs/display.md has the diagram):
  *   WAIT_INIT  SET_ACK sent; nothing else until DISPLAY_INIT.
  *   DRAW       each guest drawable is queued as a draw operation.
- *   DAMAGE     the client is behind (pipe over half its budget, or an
- *              operation it cannot be sent): queued operations are dropped
- *              and their areas, like every later drawable's, are merged
- *              into a per-surface damage region. When the pipe drains, the
- *              damage goes out band by band as images read from the canvas
- *              at marshal time; once none is left the client is in DRAW
- *              mode again, with the same picture as the server.
+ *              A drawable the pipe cannot take in time (over half the
+ *              budget, 4096 items, or more than DCC_DRAIN_BOUND_MS of
+ *              queue at the client's measured drain rate), or that reads
+ *              damaged pixels of another surface, becomes damage instead;
+ *              the draws already queued stay. Damage is the set of pixels
+ *              the client may hold wrong: draws sent meanwhile keep it
+ *              exact (an opaque draw removes its area, COPY_BITS moves it).
+ *   DAMAGE     a catch-up: queued draws drain, every drawable becomes
+ *              damage, then the damage goes out band by band as images
+ *              read from the canvas at marshal time; back to DRAW when
+ *              none is left, or when this catch-up has sent the area it
+ *              started with and the guest drew meanwhile.
+ * A catch-up starts when the client has drained its pipe, when the bytes
+ * of the drawables turned into damage would pay for it, when the guest
+ * has been quiet for DCC_CATCHUP_QUIET_MS, or DCC_CATCHUP_MAX_DELAY_MS
+ * after the previous one: a lagging client is refreshed as often as its
+ * damage is worth it, and converges once the guest pauses.
  * The worker never waits for a client in any mode.
  */
 #include "server/display/dcc.h"
@@ -33,6 +43,34 @@
 /* Two boxes are merged when the undamaged pixels their bounding box adds
  * cost fewer raw bytes than this (about one DRAW_COPY's headers). */
 #define DCC_DAMAGE_MERGE_BYTES 128
+/* Most time the queued draws may take the client to drain, at its
+ * measured rate. Longer queues are more lag before the client sees the
+ * present; shorter ones turn more drawables into damage, which costs
+ * ~4 bytes a pixel uncompressed against tens of bytes per fill. 200 ms is
+ * about where added lag becomes noticeable in interactive use, and covers
+ * a full 4096-item queue for a client drawing >= 20k fills/s. */
+#define DCC_DRAIN_BOUND_MS 200
+/* Drain samples cover at least this much backlogged time; older ones
+ * weigh less with a time constant of DCC_DRAIN_TAU_MS. Below
+ * DCC_DRAIN_KNOWN_MS of measured backlog the rate counts as unknown (the
+ * byte and item limits alone apply). */
+#define DCC_DRAIN_SAMPLE_MS 20
+#define DCC_DRAIN_TAU_MS 500
+#define DCC_DRAIN_KNOWN_MS 10
+/* A catch-up at least this often while damage is pending (staleness
+ * bound of a lagging client's picture), and once the guest drew nothing
+ * for DCC_CATCHUP_QUIET_MS (convergence when it pauses). */
+#define DCC_CATCHUP_MAX_DELAY_MS 1000
+#define DCC_CATCHUP_QUIET_MS 50
+/* Wire bytes of a draw besides its copied data (header, box, clip type,
+ * brush, rop, mask): what a drawable turned into damage saves at least. */
+#define DCC_DRAW_WIRE_BASE 48
+/* A client that took no message while this many drawables were refused
+ * counts as stalled, whatever the clock says: its queued draws become
+ * damage and nothing more is queued until it drains again. */
+#define DCC_STALL_REJECTS 4096
+/* Charged per queued draw item besides op->bytes (the item itself). */
+#define DCC_DRAW_ITEM_OVERHEAD 32
 
 size_t dcc_queued_bytes(const DisplayChannelClient *dcc)
 {
@@ -94,6 +132,45 @@ static void damage_add(DisplayChannelClient *dcc, uint32_t id, const pixman_regi
     }
     pixman_region32_t *r = damage_get(dcc, id, true);
     pixman_region32_union(r, r, region);
+    if (dcc->pace.damage_since_ms < 0) {
+        dcc->pace.damage_since_ms = dcc->dc->stream_clock();
+    }
+}
+
+static bool damage_any(DisplayChannelClient *dcc)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, dcc->damage);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        if (pixman_region32_not_empty(value)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int64_t region_area(pixman_region32_t *r)
+{
+    int n = 0;
+    const pixman_box32_t *b = pixman_region32_rectangles(r, &n);
+    int64_t a = 0;
+    for (int i = 0; i < n; i++) {
+        a += (int64_t)(b[i].x2 - b[i].x1) * (b[i].y2 - b[i].y1);
+    }
+    return a;
+}
+
+static int64_t damage_area(DisplayChannelClient *dcc)
+{
+    GHashTableIter it;
+    gpointer value;
+    int64_t a = 0;
+    g_hash_table_iter_init(&it, dcc->damage);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        a += region_area(value);
+    }
+    return a;
 }
 
 static void damage_add_surface(DisplayChannelClient *dcc, uint32_t id, uint32_t w, uint32_t h)
@@ -104,6 +181,8 @@ static void damage_add_surface(DisplayChannelClient *dcc, uint32_t id, uint32_t 
     pixman_region32_fini(&all);
 }
 
+static void pace_credit(DisplayChannelClient *dcc, const DisplayDrawOp *op);
+
 static bool drop_draw_pred(RedPipeItem *item, void *opaque)
 {
     DisplayChannelClient *dcc = opaque;
@@ -112,6 +191,7 @@ static bool drop_draw_pred(RedPipeItem *item, void *opaque)
     }
     DisplayDrawOp *op = dcc_draw_item_op(item);
     damage_add(dcc, op->surface_id, &op->region);
+    pace_credit(dcc, op);
     dcc->drops++;
     return true;
 }
@@ -142,7 +222,325 @@ static void dcc_enter_damage(DisplayChannelClient *dcc)
         red_debug("display client %p: behind, dropping queued draws", (void *)dcc);
     }
     dcc->mode = DCC_DAMAGE;
+    dcc->pace.catchup_started = false;
     red_channel_client_pipe_drop(&dcc->base, drop_draw_pred, dcc);
+}
+
+/* ---- drain rate and catch-up pacing ----
+ *
+ * The drain rate is measured only while the pipe holds something (then
+ * the client, not the guest, sets the pace): items and charged bytes that
+ * left the pipe (rcc->serial, rcc->pipe_bytes_out) over that time, as
+ * sums that decay with backlogged time. With the ack window, items leave
+ * the pipe as fast as the client handles messages; with a full socket, as
+ * fast as it reads bytes. */
+
+static int64_t pace_now(DisplayChannelClient *dcc)
+{
+    return dcc->dc->stream_clock();
+}
+
+/* Adds the backlog from t0_ms to now as a sample; starts the next one. */
+static void drain_sample(DisplayChannelClient *dcc, int64_t now)
+{
+    DccPace *p = &dcc->pace;
+    RedChannelClient *rcc = &dcc->base;
+    int64_t dt = MAX(now - p->t0_ms, (int64_t)1);
+    double keep = (double)DCC_DRAIN_TAU_MS / (double)(DCC_DRAIN_TAU_MS + dt);
+
+    p->items = p->items * keep + (double)(rcc->serial - p->serial0);
+    p->bytes = p->bytes * keep + (double)(rcc->pipe_bytes_out - p->bytes0);
+    p->span_ms = p->span_ms * keep + (double)dt;
+    p->t0_ms = now;
+    p->serial0 = rcc->serial;
+    p->bytes0 = rcc->pipe_bytes_out;
+}
+
+/* Estimated ms for the client to drain n items of b charged bytes: 0
+ * while the rate is unknown, huge for a client that drained nothing. */
+static double drain_ms(const DccPace *p, double n, double b)
+{
+    if (p->span_ms < DCC_DRAIN_KNOWN_MS) {
+        return 0;
+    }
+    double by_items = n * p->span_ms / MAX(p->items, 1e-6);
+    double by_bytes = b * p->span_ms / MAX(p->bytes, 1e-6);
+    return MAX(by_items, by_bytes);
+}
+
+/* Bound on the credit either way (bytes). */
+static int64_t pace_credit_max(const DisplayChannelClient *dcc)
+{
+    return (int64_t)dcc->base.channel->pipe_budget * 4;
+}
+
+/* Wire bytes per pixel of the damage images sent so far (raw 32-bit
+ * until there is a measurement). */
+static double band_bpp(const DccPace *p)
+{
+    return p->band_px > 0 ? p->band_bytes / p->band_px : 4.0;
+}
+
+static void band_note(DisplayChannelClient *dcc, size_t bytes, int64_t px)
+{
+    DccPace *p = &dcc->pace;
+    if (!dcc->start_pending) {
+        /* paid from what the drawables it replaces would have cost; a
+         * debt delays the next catch-up */
+        p->credit = MAX(p->credit - (int64_t)bytes, -pace_credit_max(dcc));
+    }
+    if (p->band_px > 1e8) {
+        p->band_px /= 2;
+        p->band_bytes /= 2;
+    }
+    p->band_px += (double)px;
+    p->band_bytes += (double)bytes;
+}
+
+/* What a drawable turned into damage would have cost as a draw, at
+ * least: its fixed fields plus the data it carries (clip rectangles,
+ * glyphs, images as copied). Unknown (no op) counts the fixed part. */
+static int64_t draw_cost(const DisplayDrawOp *op)
+{
+    return DCC_DRAW_WIRE_BASE + (op ? (int64_t)(op->bytes - sizeof(*op)) : 0);
+}
+
+static void pace_credit(DisplayChannelClient *dcc, const DisplayDrawOp *op)
+{
+    DccPace *p = &dcc->pace;
+    /* bounded: a long lag must not buy back-to-back catch-ups later */
+    p->credit = MIN(p->credit + draw_cost(op), pace_credit_max(dcc));
+}
+
+/* Damage area in pixels, re-measured at most every DCC_DRAIN_SAMPLE_MS
+ * (regions of many rectangles are not summed per drawable). */
+static int64_t damage_px(DisplayChannelClient *dcc, int64_t now, bool fresh)
+{
+    DccPace *p = &dcc->pace;
+    if (fresh || p->px_est < 0 || now - p->px_est_ms >= DCC_DRAIN_SAMPLE_MS) {
+        p->px_est = damage_area(dcc);
+        p->px_est_ms = now;
+    }
+    return p->px_est;
+}
+
+/* Whether pending damage should go out now (DRAW mode, client busy). */
+static bool catchup_due(DisplayChannelClient *dcc, int64_t now)
+{
+    DccPace *p = &dcc->pace;
+    if (dcc->start_pending || now - p->damage_since_ms >= DCC_CATCHUP_MAX_DELAY_MS ||
+        now - p->last_draw_ms >= DCC_CATCHUP_QUIET_MS) {
+        return true;
+    }
+    /* the drawables it replaces paid for it */
+    return (double)p->credit >= (double)damage_px(dcc, now, false) * band_bpp(p);
+}
+
+static void pace_arm(DisplayChannelClient *dcc)
+{
+    DccPace *p = &dcc->pace;
+    if (!p->timer_armed && p->timer) {
+        p->timer_armed = true;
+        red_timer_start(p->timer, DCC_CATCHUP_QUIET_MS);
+    }
+}
+
+/* DRAW -> DAMAGE without dropping queued draws: they drain first, then
+ * the bands go (dcc_on_pipe_drained). */
+static void catchup_mark(DisplayChannelClient *dcc, int64_t now)
+{
+    DccPace *p = &dcc->pace;
+    dcc->mode = DCC_DAMAGE;
+    p->catchup_started = false;
+    p->damage_since_ms = now;       /* the next deadline counts from here */
+    p->catchups++;
+}
+
+static void catchup_begin(DisplayChannelClient *dcc, int64_t now)
+{
+    catchup_mark(dcc, now);
+    dcc_kick(dcc);
+}
+
+static void pace_timer_cb(void *opaque)
+{
+    DisplayChannelClient *dcc = opaque;
+    DccPace *p = &dcc->pace;
+    int64_t now = pace_now(dcc);
+
+    p->timer_armed = false;
+    if (dcc->mode != DCC_DRAW) {
+        return;                     /* a catch-up is under way */
+    }
+    if (!damage_any(dcc)) {
+        p->damage_since_ms = -1;
+        return;
+    }
+    if (catchup_due(dcc, now)) {
+        catchup_begin(dcc, now);
+    } else {
+        pace_arm(dcc);
+    }
+}
+
+typedef struct {
+    DisplayChannelClient *dcc;
+    guint pos, cut;
+} TrimCtx;
+
+static bool trim_pred(RedPipeItem *item, void *opaque)
+{
+    TrimCtx *t = opaque;
+    if (t->pos++ < t->cut || item->kind != DCC_ITEM_DRAW) {
+        return false;
+    }
+    DisplayDrawOp *op = dcc_draw_item_op(item);
+    damage_add(t->dcc, op->surface_id, &op->region);
+    pace_credit(t->dcc, op);
+    t->dcc->drops++;
+    t->dcc->pace.trimmed++;
+    return true;
+}
+
+/* The client got slower than when its queued draws were admitted: the
+ * draws beyond DCC_DRAIN_BOUND_MS of drain become damage. Dropping a tail
+ * keeps the damage exact (the kept draws are a prefix of what was sent). */
+static void trim_queue(DisplayChannelClient *dcc)
+{
+    RedChannelClient *rcc = &dcc->base;
+    const DccPace *p = &dcc->pace;
+    if (drain_ms(p, g_queue_get_length(&rcc->pipe), (double)rcc->pipe_bytes) <=
+        2 * DCC_DRAIN_BOUND_MS) {
+        return;
+    }
+    TrimCtx t = { dcc, 0, 0 };
+    double n = 0, b = 0;
+    for (GList *l = rcc->pipe.head; l; l = l->next, t.cut++) {
+        RedPipeItem *item = l->data;
+        n += 1;
+        b += (double)item->size;
+        if (drain_ms(p, n, b) > DCC_DRAIN_BOUND_MS) {
+            break;
+        }
+    }
+    red_channel_client_pipe_drop(rcc, trim_pred, &t);
+}
+
+/* A drawable was refused while the pipe holds something: a client that
+ * takes nothing for DCC_STALL_REJECTS of them is stalled. */
+static void stall_check(DisplayChannelClient *dcc)
+{
+    DccPace *p = &dcc->pace;
+    RedChannelClient *rcc = &dcc->base;
+    if (g_queue_is_empty(&rcc->pipe) || rcc->serial != p->stall_serial) {
+        p->stall_serial = rcc->serial;
+        p->stall_rejects = 0;
+        return;
+    }
+    if (++p->stall_rejects < DCC_STALL_REJECTS) {
+        return;
+    }
+    p->stall_rejects = 0;
+    /* measured rate zero until it drains again (drain_sample revives it) */
+    p->items = 0;
+    p->bytes = 0;
+    p->span_ms = MAX(p->span_ms, (double)DCC_DRAIN_KNOWN_MS);
+    red_channel_client_pipe_drop(rcc, drop_draw_pred, dcc);
+}
+
+/* Per drawable: measures the drain rate while the pipe is backlogged. */
+static void drain_observe(DisplayChannelClient *dcc, int64_t now)
+{
+    DccPace *p = &dcc->pace;
+    RedChannelClient *rcc = &dcc->base;
+    if (g_queue_is_empty(&rcc->pipe)) {
+        p->t0_ms = -1;
+        return;
+    }
+    if (p->t0_ms < 0) {
+        p->t0_ms = now;
+        p->serial0 = rcc->serial;
+        p->bytes0 = rcc->pipe_bytes_out;
+        return;
+    }
+    if (now - p->t0_ms >= DCC_DRAIN_SAMPLE_MS) {
+        drain_sample(dcc, now);
+        trim_queue(dcc);
+    }
+}
+
+/* Whether surface `id`'s pending damage (the pixels the client may hold
+ * wrong) is read by op as a source. Destination reads need no check: every
+ * draw computes a pixel from that pixel alone, so a wrong pixel stays
+ * wrong (still damaged) and a right one stays right. */
+static bool op_reads_damage(DisplayChannelClient *dcc, const DisplayDrawOp *op)
+{
+    for (uint32_t i = 0; i < op->n_src_surfaces; i++) {
+        pixman_region32_t *r = damage_get(dcc, op->src_surfaces[i], false);
+        if (r && pixman_region32_not_empty(r)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether op sets every pixel of its region from its own data alone. */
+static bool op_overwrites(const DisplayDrawOp *op)
+{
+    const WireDraw *d = &op->draw;
+    switch (d->type) {
+    case SPICE_MSG_DISPLAY_DRAW_FILL:
+        return d->u.fill.rop_descriptor == SPICE_ROPD_OP_PUT && !d->u.fill.mask.bitmap;
+    case SPICE_MSG_DISPLAY_DRAW_OPAQUE:
+        return d->u.opaque.rop_descriptor == SPICE_ROPD_OP_PUT && !d->u.opaque.mask.bitmap;
+    case SPICE_MSG_DISPLAY_DRAW_COPY:
+        return d->u.copy.rop_descriptor == SPICE_ROPD_OP_PUT && !d->u.copy.mask.bitmap;
+    case SPICE_MSG_DISPLAY_DRAW_BLACKNESS:
+    case SPICE_MSG_DISPLAY_DRAW_WHITENESS:
+        return !d->u.whiteness.mask.bitmap;
+    default:
+        return false;
+    }
+}
+
+/* op goes to the client while damage is pending: the pixels it sets from
+ * its own data are right on the client now; COPY_BITS carries the damage
+ * of its source area to its destination. */
+static void damage_apply_draw(DisplayChannelClient *dcc, const DisplayDrawOp *op)
+{
+    pixman_region32_t *d = damage_get(dcc, op->surface_id, false);
+    if (!d || !pixman_region32_not_empty(d)) {
+        return;
+    }
+    if (op->draw.type == SPICE_MSG_DISPLAY_COPY_BITS) {
+        int dx = op->draw.u.copy_bits_src.x - op->draw.box.left;
+        int dy = op->draw.u.copy_bits_src.y - op->draw.box.top;
+        pixman_region32_t moved;
+        pixman_region32_init(&moved);
+        pixman_region32_copy(&moved, (pixman_region32_t *)&op->region);
+        pixman_region32_translate(&moved, dx, dy);
+        pixman_region32_intersect(&moved, &moved, d);
+        pixman_region32_translate(&moved, -dx, -dy);
+        pixman_region32_subtract(d, d, (pixman_region32_t *)&op->region);
+        pixman_region32_union(d, d, &moved);
+        pixman_region32_fini(&moved);
+    } else if (op_overwrites(op)) {
+        pixman_region32_subtract(d, d, (pixman_region32_t *)&op->region);
+    }
+}
+
+/* Whether the pipe takes op now: under the byte and item limits, and
+ * drained by the client within DCC_DRAIN_BOUND_MS. */
+static bool pipe_admits(DisplayChannelClient *dcc, const DisplayDrawOp *op)
+{
+    RedChannelClient *rcc = &dcc->base;
+    guint n = g_queue_get_length(&rcc->pipe);
+    /* an empty pipe always takes one: the client is idle, and draining
+     * it is what measures the rate again after a stall */
+    return dcc_queued_bytes(dcc) + op->bytes <= dcc_ops_limit(dcc) && n < DCC_MAX_PIPE_ITEMS &&
+           (n == 0 || drain_ms(&dcc->pace, n + 1.0,
+                    (double)(rcc->pipe_bytes + op->bytes + DCC_DRAW_ITEM_OVERHEAD)) <=
+               DCC_DRAIN_BOUND_MS);
 }
 
 /* ---- simple messages ---- */
@@ -387,6 +785,7 @@ static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWri
     pixman_region32_t *damage = damage_get(dcc, id, false);
     RedCanvas *canvas = dc->host.get_canvas(dc->host.opaque, id);
     pixman_region32_t part;
+    size_t start = w->len;
 
     /* Only what is still damaged in the box: earlier boxes of the band may
      * have covered some of it. Pixels outside the damage are the same on
@@ -441,6 +840,7 @@ static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWri
         d.u.fill.brush.color = color;
         d.u.fill.rop_descriptor = SPICE_ROPD_OP_PUT;
         wire_display_draw(w, &d);
+        band_note(dcc, w->len - start, (int64_t)width * height);
         g_free(pixels);
         dcc_lossy_subtract(dcc, id, &box_region);
         pixman_region32_fini(&box_region);
@@ -469,6 +869,7 @@ static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWri
     d.u.copy.rop_descriptor = SPICE_ROPD_OP_PUT;
     d.u.copy.scale_mode = SPICE_IMAGE_SCALE_MODE_NEAREST;
     wire_display_draw(w, &d);
+    band_note(dcc, w->len - start, (int64_t)width * height);
     red_encoder_output_clear(&enc);
     g_free(pixels);
     dcc_lossy_subtract(dcc, id, &box_region);
@@ -479,9 +880,10 @@ static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWri
 
 static const RedPipeItemOps damage_item_ops = { .marshal = damage_marshal };
 
-/* Queues the next band of surface id's damage as its planned boxes. False
- * when the surface has nothing to send (its damage is then cleared). */
-static bool queue_damage_band(DisplayChannelClient *dcc, uint32_t id)
+/* Queues the next band of surface id's damage as its planned boxes
+ * (*px: their pixels). False when the surface has nothing to send (its
+ * damage is then cleared). */
+static bool queue_damage_band(DisplayChannelClient *dcc, uint32_t id, int64_t *px)
 {
     DisplayChannel *dc = dcc->dc;
     pixman_region32_t *damage = damage_get(dcc, id, false);
@@ -515,7 +917,9 @@ static bool queue_damage_band(DisplayChannelClient *dcc, uint32_t id)
     pixman_box32_t boxes[DCC_DAMAGE_PLAN_BOXES];
     int n = damage_plan(&band, bpp, boxes);
     pixman_region32_fini(&band);
+    *px = 0;
     for (int i = 0; i < n; i++) {
+        *px += box_area(&boxes[i]);
         DamageItem *item = g_new0(DamageItem, 1);
         item->base.ops = &damage_item_ops;
         item->base.kind = DCC_ITEM_DAMAGE;
@@ -547,8 +951,36 @@ static void pick_damage(gpointer key, gpointer value, gpointer data)
 void dcc_on_pipe_drained(RedChannelClient *rcc)
 {
     DisplayChannelClient *dcc = (DisplayChannelClient *)rcc;
+    DccPace *p = &dcc->pace;
 
     if (dcc->mode == DCC_WAIT_INIT) {
+        return;
+    }
+    int64_t now = pace_now(dcc);
+    if (p->t0_ms >= 0) {
+        /* the backlog lasted until now */
+        drain_sample(dcc, now);
+        p->t0_ms = -1;
+    }
+    if (dcc->mode == DCC_DRAW) {
+        if (!damage_any(dcc)) {
+            p->damage_since_ms = -1;
+            goto clean;
+        }
+        /* The client drained its draws: it has time to spare for the
+         * damage (the guest draws less than it takes, or paused). */
+        catchup_mark(dcc, now);
+    }
+    if (!p->catchup_started) {
+        p->catchup_started = true;
+        p->catchup_px_left = damage_px(dcc, now, true);
+        p->catchup_draws0 = p->draws;
+    } else if (p->catchup_px_left <= 0 && p->draws != p->catchup_draws0 && !dcc->start_pending) {
+        /* This catch-up sent the area it started with and the guest drew
+         * meanwhile: the newer damage waits for its own catch-up, the
+         * client gets draws again until then. */
+        dcc->mode = DCC_DRAW;
+        pace_arm(dcc);
         return;
     }
     for (;;) {
@@ -558,11 +990,14 @@ void dcc_on_pipe_drained(RedChannelClient *rcc)
             break;
         }
         /* a surface with nothing sendable had its damage cleared: next */
-        if (queue_damage_band(dcc, pick.id)) {
-            dcc->mode = DCC_DAMAGE;
+        int64_t px = 0;
+        if (queue_damage_band(dcc, pick.id, &px)) {
+            p->catchup_px_left -= px;
             return;
         }
     }
+    p->damage_since_ms = -1;
+clean:
     dcc->mode = DCC_DRAW;
     if (dcc->start_pending && dcc_has_surface(dcc, 0)) {
         /* The picture is complete: tell the client it may show it. */
@@ -680,16 +1115,31 @@ void dcc_draw(DisplayChannelClient *dcc, DisplayDrawOp *op, uint32_t surface_id,
     if (dcc->mode == DCC_WAIT_INIT || !dcc_has_surface(dcc, surface_id)) {
         return;
     }
+    DccPace *p = &dcc->pace;
+    int64_t now = pace_now(dcc);
+    p->draws++;
+    p->last_draw_ms = now;
+    drain_observe(dcc, now);
+    if (dcc->mode == DCC_DRAW && op && op_sendable(dcc, op) &&
+        (p->damage_since_ms < 0 || !op_reads_damage(dcc, op)) && pipe_admits(dcc, op)) {
+        if (p->damage_since_ms >= 0) {
+            damage_apply_draw(dcc, op);
+        }
+        dcc_queue_draw_op(dcc, op);
+        return;
+    }
+    /* The queued draws stay (they drain within the bound); this one is
+     * sent later as part of an image of the area. */
+    damage_add(dcc, surface_id, region);
+    pace_credit(dcc, op);
+    stall_check(dcc);
     if (dcc->mode == DCC_DRAW) {
-        if (op && op_sendable(dcc, op) &&
-            dcc_queued_bytes(dcc) + op->bytes <= dcc_ops_limit(dcc) &&
-            g_queue_get_length(&dcc->base.pipe) < DCC_MAX_PIPE_ITEMS) {
-            dcc_queue_draw_op(dcc, op);
+        if (catchup_due(dcc, now)) {
+            catchup_begin(dcc, now);
             return;
         }
-        dcc_enter_damage(dcc);
+        pace_arm(dcc);
     }
-    damage_add(dcc, surface_id, region);
     dcc_kick(dcc);
 }
 
@@ -723,6 +1173,10 @@ void dcc_on_connect(DisplayChannelClient *dcc)
     dcc_lossy_init(dcc);
     dcc_streams_init(dcc);
     dcc->init_timer = red_timer_add(dcc->base.channel->loop, init_timeout_cb, dcc);
+    dcc->pace.t0_ms = -1;
+    dcc->pace.damage_since_ms = -1;
+    dcc->pace.px_est = -1;
+    dcc->pace.timer = red_timer_add(dcc->base.channel->loop, pace_timer_cb, dcc);
     red_timer_start(dcc->init_timer, DISPLAY_INIT_TIMEOUT_MS);
 }
 
@@ -731,6 +1185,8 @@ void dcc_on_disconnect(RedChannelClient *rcc)
     DisplayChannelClient *dcc = (DisplayChannelClient *)rcc;
     red_timer_remove(dcc->init_timer);
     dcc->init_timer = NULL;
+    red_timer_remove(dcc->pace.timer);
+    dcc->pace.timer = NULL;
     g_clear_pointer(&dcc->client_surfaces, g_hash_table_destroy);
     g_clear_pointer(&dcc->damage, g_hash_table_destroy);
     g_clear_pointer(&dcc->evicted, g_array_unref);
