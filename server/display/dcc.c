@@ -351,6 +351,7 @@ static void catchup_mark(DisplayChannelClient *dcc, int64_t now)
 {
     DccPace *p = &dcc->pace;
     dcc->mode = DCC_DAMAGE;
+    p->t0_ms = -1;                  /* the rate is measured on draws only */
     p->catchup_started = false;
     p->damage_since_ms = now;       /* the next deadline counts from here */
     p->catchups++;
@@ -448,16 +449,23 @@ static void stall_check(DisplayChannelClient *dcc)
     red_channel_client_pipe_drop(rcc, drop_draw_pred, dcc);
 }
 
-/* Per drawable: measures the drain rate while the pipe is backlogged. */
+/* Per drawable: measures the drain rate while the pipe is backlogged with
+ * draws (DRAW mode: catch-up images drain at another pace, and the
+ * estimate bounds queues of draws). */
 static void drain_observe(DisplayChannelClient *dcc, int64_t now)
 {
     DccPace *p = &dcc->pace;
     RedChannelClient *rcc = &dcc->base;
-    if (g_queue_is_empty(&rcc->pipe)) {
+    if (g_queue_is_empty(&rcc->pipe) || dcc->mode != DCC_DRAW) {
         p->t0_ms = -1;
         return;
     }
     if (p->t0_ms < 0) {
+        /* from when the client, not an empty ack window or socket
+         * buffer, limits the flow: refilling those is not draining */
+        if (!red_channel_client_is_blocked(rcc)) {
+            return;
+        }
         p->t0_ms = now;
         p->serial0 = rcc->serial;
         p->bytes0 = rcc->pipe_bytes_out;
