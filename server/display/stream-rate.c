@@ -31,6 +31,32 @@ void stream_rate_init(StreamRate *r, uint32_t source_fps, bool client_reports, i
     r->window_start_ms = now_ms;
 }
 
+/* Expected JPEG bytes of a frame of `pixels` at quality (the model in
+ * stream.h, STREAM_LINK_MILLIBYTES_PER_PIXEL_Q80). */
+static uint64_t link_frame_bytes(uint64_t pixels, int quality)
+{
+    uint64_t q = (uint64_t)MAX(quality, 1);
+    return pixels * STREAM_LINK_MILLIBYTES_PER_PIXEL_Q80 * q * q / (80u * 80u * 1000u) +
+           STREAM_FRAME_HEADER_BYTES;
+}
+
+void stream_rate_fit_link(StreamRate *r, uint64_t bitrate_bps, uint64_t pixels)
+{
+    if (!bitrate_bps || !pixels) {
+        return;
+    }
+    /* bytes per second the stream may use */
+    uint64_t budget = bitrate_bps / 8 * STREAM_LINK_SHARE_PERCENT / 100;
+    while (r->quality > STREAM_QUALITY_MIN &&
+           link_frame_bytes(pixels, r->quality) * r->fps > budget) {
+        r->quality = MAX(r->quality - STREAM_QUALITY_STEP, STREAM_QUALITY_MIN);
+    }
+    uint64_t frame = link_frame_bytes(pixels, r->quality);
+    if (frame * r->fps > budget) {
+        r->fps = (uint32_t)CLAMP(budget / frame, STREAM_FPS_MIN, r->fps);
+    }
+}
+
 void stream_rate_pin_quality(StreamRate *r, int quality)
 {
     r->quality = CLAMP(quality, 1, 100);

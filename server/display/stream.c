@@ -430,6 +430,12 @@ static void agent_start(DisplayChannelClient *dcc, const Stream *s, const Stream
     pixman_region32_copy(&a->clip, &f->region);
     bool reports = red_channel_client_has_cap(&dcc->base, SPICE_DISPLAY_CAP_STREAM_REPORT);
     stream_rate_init(&a->rate, s->input_fps, reports, now);
+    if (dcc->base.client) {
+        /* a slow link measured by the main channel's net test starts
+         * the stream where it fits instead of dropping its way there */
+        stream_rate_fit_link(&a->rate, red_client_get_bitrate(dcc->base.client),
+                             (uint64_t)f->width * f->height);
+    }
     int pinned = stream_rate_bench_quality();
     if (pinned) {
         stream_rate_pin_quality(&a->rate, pinned);

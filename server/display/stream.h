@@ -154,6 +154,14 @@ void stream_frame_counts(uint64_t *encoded_at_arrival, uint64_t *copied);
  * copy (docs/streams.md, pipe budget). */
 #define STREAM_FIRST_FRAME_QUALITY_DIVISOR 160u
 #define STREAM_FRAME_HEADER_BYTES 1024u
+/* Starting point from the session's measured link (stream_rate_fit_link):
+ * a stream may use this share of it, and a frame at quality 80 is
+ * expected to take this many thousandths of a byte per pixel (measured:
+ * the bench's noisy video, 4:2:0 at 80, 0.098 B/px at 800x600 and 0.100
+ * at 1600x900; at 70 0.069), scaled by (quality / 80)^2 for other
+ * qualities (0.077 at 70). */
+#define STREAM_LINK_SHARE_PERCENT 70u
+#define STREAM_LINK_MILLIBYTES_PER_PIXEL_Q80 100u
 /* STREAM_ACTIVATE_REPORT window (upstream RED_STREAM_CLIENT_REPORT_*). */
 #define STREAM_REPORT_WINDOW 5u
 #define STREAM_REPORT_TIMEOUT_MS 1000u
@@ -185,6 +193,11 @@ typedef struct StreamRate {
 
 /* Starts a controller at STREAM_QUALITY_START and min(source_fps, max). */
 void stream_rate_init(StreamRate *r, uint32_t source_fps, bool client_reports, int64_t now_ms);
+/* Lowers the starting quality (by STREAM_QUALITY_STEP, down to
+ * STREAM_QUALITY_MIN), then the frame rate, until a frame of `pixels` at
+ * r->fps is expected to fit STREAM_LINK_SHARE_PERCENT of a link measured
+ * at bitrate_bps; 0 (not measured) changes nothing. Never raises. */
+void stream_rate_fit_link(StreamRate *r, uint64_t bitrate_bps, uint64_t pixels);
 /* Pins the quality (1..100) for the life of r: lowering and raising then
  * move only the frame rate. Used for STREAM_ENV_BENCH_QUALITY. */
 void stream_rate_pin_quality(StreamRate *r, int quality);

@@ -241,6 +241,37 @@ static void test_rate_controller(void)
     g_assert_cmpuint(r.frames_sent, >, 600);
 }
 
+/* A measured link: the starting point fits it (quality first, then the
+ * frame rate); no measurement or a fast link changes nothing. */
+static void test_rate_fit_link(void)
+{
+    StreamRate r;
+    uint64_t px = 800 * 600;
+    stream_rate_init(&r, 30, true, 0);
+    stream_rate_fit_link(&r, 0, px);
+    g_assert_cmpint(r.quality, ==, STREAM_QUALITY_START);
+    stream_rate_fit_link(&r, 10000000000ull, px);           /* 10 Gbit/s */
+    g_assert_cmpint(r.quality, ==, STREAM_QUALITY_START);
+    g_assert_cmpuint(r.fps, ==, 30);
+    /* 10 Mbit/s, 70% usable: 875 KB/s, 29.2 KB per frame at 30 fps;
+     * 800x600 is expected at 49.0 KB at 80, 37.8 KB at 70, 28.0 KB at 60:
+     * quality 60, full rate */
+    stream_rate_fit_link(&r, 10000000, px);
+    g_assert_cmpint(r.quality, ==, 60);
+    g_assert_cmpuint(r.fps, ==, 30);
+    /* 1 Mbit/s: quality at its floor and a lower frame rate */
+    stream_rate_init(&r, 30, true, 0);
+    stream_rate_fit_link(&r, 1000000, px);
+    g_assert_cmpint(r.quality, ==, STREAM_QUALITY_MIN);
+    g_assert_cmpuint(r.fps, <, 30);
+    g_assert_cmpuint(r.fps, >=, STREAM_FPS_MIN);
+    /* never raises */
+    stream_rate_init(&r, 30, true, 0);
+    r.quality = 50;
+    stream_rate_fit_link(&r, 10000000000ull, px);
+    g_assert_cmpint(r.quality, ==, 50);
+}
+
 /* Frames skipped while the client is behind: no news before the stream's
  * first frame, then one step per episode (until a frame is sent). */
 static void test_rate_behind(void)
@@ -403,6 +434,7 @@ int main(int argc, char **argv)
     g_test_add_func("/stream/rate/expected-bytes", test_rate_expected_bytes);
     g_test_add_func("/stream/rate/pinned", test_rate_pinned);
     g_test_add_func("/stream/rate/behind", test_rate_behind);
+    g_test_add_func("/stream/rate/fit-link", test_rate_fit_link);
     g_test_add_func("/stream/marshal", test_marshal);
     return g_test_run();
 }
