@@ -2,8 +2,8 @@
  * come back through a longjmp out of its error_exit hook, confined to the
  * functions here. The encoder feeds rows top first: 32-bit and 24-bit rows
  * straight from the image (libjpeg-turbo's extended input colour spaces
- * read B,G,R(,X) memory order itself), 16-bit rows converted to packed RGB
- * in one scratch row. */
+ * read B,G,R(,X) memory order itself, 16 rows per call), 16-bit rows
+ * converted to packed RGB in one scratch row. */
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +11,9 @@
 #include <jpeglib.h>
 
 #include "common/codec/jpeg-codec.h"
+
+/* Input rows handed to libjpeg per jpeg_write_scanlines call. */
+#define JPEG_ROWS_PER_CALL 16u
 
 typedef struct {
     struct jpeg_error_mgr mgr;
@@ -112,15 +115,20 @@ bool jpeg_encode(const CodecImage *img, int quality, CodecBuf *out)
     jpeg_start_compress(&cinfo, TRUE);
     while (cinfo.next_scanline < cinfo.image_height) {
         uint32_t y = cinfo.next_scanline;
-        JSAMPROW rp;
         if (convert) {
+            JSAMPROW rp = row;
             row_to_rgb(img, codec_image_top_row(img, y), row);
-            rp = row;
-        } else {
-            /* libjpeg only reads input rows; its API just lacks const */
-            rp = (JSAMPROW)(uintptr_t)codec_image_top_row(img, y);
+            jpeg_write_scanlines(&cinfo, &rp, 1);
+            continue;
         }
-        jpeg_write_scanlines(&cinfo, &rp, 1);
+        /* rows straight from the image, one MCU row (16 with 4:2:0) per
+         * call; libjpeg only reads input rows, its API just lacks const */
+        JSAMPROW rps[JPEG_ROWS_PER_CALL];
+        uint32_t n = MIN(JPEG_ROWS_PER_CALL, cinfo.image_height - y);
+        for (uint32_t i = 0; i < n; i++) {
+            rps[i] = (JSAMPROW)(uintptr_t)codec_image_top_row(img, y + i);
+        }
+        jpeg_write_scanlines(&cinfo, rps, n);
     }
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
