@@ -69,6 +69,15 @@
  * counts as stalled, whatever the clock says: its queued draws become
  * damage and nothing more is queued until it drains again. */
 #define DCC_STALL_REJECTS 4096
+/* A damage box made of few one-colour rectangles goes as that many
+ * DRAW_FILLs in one LIST, when they cost at most 1/DCC_FILLS_MAX_SHARE of
+ * its raw pixels and the client handles them within DCC_FILLS_MAX_MS at
+ * its measured rate (a client slow per message gets the image). */
+#define DCC_FILLS_MAX_SHARE 2
+#define DCC_FILLS_MAX_MS 80
+#define DCC_FILLS_MAX 4096
+/* Wire bytes of one DRAW_FILL sub-message of a LIST, no clip, no mask. */
+#define DCC_FILL_SUB_BYTES 47
 /* Charged per queued draw item besides op->bytes (the item itself). */
 #define DCC_DRAW_ITEM_OVERHEAD 32
 
@@ -784,6 +793,82 @@ static bool box_is_solid(const uint8_t *pixels, uint32_t width, uint32_t height,
     return true;
 }
 
+typedef struct SolidRect {
+    int32_t x1, y1, x2, y2;
+    uint32_t color;
+} SolidRect;
+
+/* Tiles the rows of 32-bit pixels (box at x0, y0) with one-colour
+ * rectangles: each row's runs of equal pixels, a run merged into the
+ * rectangle above when it spans the same columns in the same colour.
+ * Appends them to out (SolidRect); false once more than max are needed. */
+static bool solid_rects(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t stride,
+                        int32_t x0, int32_t y0, unsigned max, GArray *out)
+{
+    GArray *open = g_array_new(FALSE, FALSE, sizeof(SolidRect));
+    GArray *next = g_array_new(FALSE, FALSE, sizeof(SolidRect));
+    bool ok = true;
+
+    for (uint32_t y = 0; y < height && ok; y++) {
+        const uint8_t *row = pixels + (size_t)y * stride;
+        guint j = 0;
+        for (uint32_t x = 0; x < width;) {
+            uint32_t c, px;
+            memcpy(&c, row + (size_t)x * 4, 4);
+            uint32_t e = x + 1;
+            while (e < width && (memcpy(&px, row + (size_t)e * 4, 4), px == c)) {
+                e++;
+            }
+            /* rectangles above that start left of this run end here */
+            while (j < open->len && g_array_index(open, SolidRect, j).x1 < x0 + (int32_t)x) {
+                g_array_append_val(out, g_array_index(open, SolidRect, j));
+                j++;
+            }
+            SolidRect r = { x0 + (int32_t)x, y0 + (int32_t)y, x0 + (int32_t)e,
+                            y0 + (int32_t)y + 1, c };
+            if (j < open->len) {
+                SolidRect *o = &g_array_index(open, SolidRect, j);
+                if (o->x1 == r.x1 && o->x2 == r.x2 && o->color == c) {
+                    r.y1 = o->y1;
+                    j++;
+                }
+            }
+            g_array_append_val(next, r);
+            if (out->len + next->len > max) {
+                ok = false;
+                break;
+            }
+            x = e;
+        }
+        for (; ok && j < open->len; j++) {
+            g_array_append_val(out, g_array_index(open, SolidRect, j));
+        }
+        GArray *t = open;
+        open = next;
+        next = t;
+        g_array_set_size(next, 0);
+    }
+    if (ok) {
+        g_array_append_vals(out, open->data, open->len);
+        ok = out->len <= max;
+    }
+    g_array_free(open, TRUE);
+    g_array_free(next, TRUE);
+    return ok;
+}
+
+/* How many fills a damage box of raw_bytes may become for this client. */
+static unsigned fills_allowed(const DisplayChannelClient *dcc, size_t raw_bytes)
+{
+    const DccPace *p = &dcc->pace;
+    if (p->span_ms < DCC_DRAIN_KNOWN_MS || p->items <= 0) {
+        return 0;                   /* rate unknown: the image */
+    }
+    double by_time = p->items / p->span_ms * DCC_FILLS_MAX_MS;
+    double by_bytes = (double)raw_bytes / DCC_FILLS_MAX_SHARE / DCC_FILL_SUB_BYTES;
+    return (unsigned)MIN(MIN(by_time, by_bytes), (double)DCC_FILLS_MAX);
+}
+
 static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWriter *w)
 {
     DisplayChannelClient *dcc = (DisplayChannelClient *)rcc;
@@ -855,6 +940,35 @@ static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWri
         dcc->damage_rects++;
         return SPICE_MSG_DISPLAY_DRAW_FILL;
     }
+    unsigned max_fills = red_canvas_get_format(canvas) == SPICE_SURFACE_FMT_32_xRGB
+                             ? fills_allowed(dcc, (size_t)stride * height) : 0;
+    GArray *rects = g_array_new(FALSE, FALSE, sizeof(SolidRect));
+    if (max_fills >= 2 &&
+        solid_rects(pixels, width, height, stride, box.x1, box.y1, max_fills, rects)) {
+        /* A few one-colour areas (filled boxes, cleared surfaces): their
+         * fills, in one message, cost far less than the pixels. */
+        WireList l;
+        wire_list_begin(w, &l, (uint16_t)rects->len);
+        d.type = SPICE_MSG_DISPLAY_DRAW_FILL;
+        d.u.fill.brush.type = SPICE_BRUSH_TYPE_SOLID;
+        d.u.fill.rop_descriptor = SPICE_ROPD_OP_PUT;
+        for (guint i = 0; i < rects->len; i++) {
+            const SolidRect *r = &g_array_index(rects, SolidRect, i);
+            d.box = (WireRect){ r->x1, r->y1, r->x2, r->y2 };
+            d.u.fill.brush.color = r->color;
+            wire_list_sub_begin(w, &l, SPICE_MSG_DISPLAY_DRAW_FILL);
+            wire_display_draw(w, &d);
+            wire_list_sub_end(w, &l);
+        }
+        band_note(dcc, w->len - start, (int64_t)width * height);
+        g_array_free(rects, TRUE);
+        g_free(pixels);
+        dcc_lossy_subtract(dcc, id, &box_region);
+        pixman_region32_fini(&box_region);
+        dcc->damage_rects++;
+        return SPICE_MSG_LIST;
+    }
+    g_array_free(rects, TRUE);
     d.type = SPICE_MSG_DISPLAY_DRAW_COPY;
     WireImage img, sent;
     RedEncOutput enc;
