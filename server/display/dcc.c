@@ -76,6 +76,10 @@
 #define DCC_FILLS_MAX_SHARE 2
 #define DCC_FILLS_MAX_MS 80
 #define DCC_FILLS_MAX 4096
+/* A box that is not few enough rectangles as a whole is tried in strips
+ * of at least this many rows, at most DCC_FILL_MAX_STRIPS of them. */
+#define DCC_FILL_STRIP_ROWS 32
+#define DCC_FILL_MAX_STRIPS 64
 /* Wire bytes of one DRAW_FILL sub-message of a LIST, no clip, no mask. */
 #define DCC_FILL_SUB_BYTES 47
 /* Charged per queued draw item besides op->bytes (the item itself). */
@@ -869,6 +873,125 @@ static unsigned fills_allowed(const DisplayChannelClient *dcc, size_t raw_bytes)
     return (unsigned)MIN(MIN(by_time, by_bytes), (double)DCC_FILLS_MAX);
 }
 
+/* Writes a DRAW_COPY of rows of pixels (top-left at x, y), encoded
+ * losslessly when the client's encoders take it. */
+static void write_image_draw(DisplayChannelClient *dcc, WireWriter *w, WireDraw *d,
+                             const uint8_t *pixels, uint32_t width, uint32_t height,
+                             uint32_t stride, uint8_t format, int32_t x, int32_t y)
+{
+    WireImage img, sent;
+    RedEncOutput enc;
+    memset(&img, 0, sizeof(img));
+    memset(&enc, 0, sizeof(enc));
+    img.type = SPICE_IMAGE_TYPE_BITMAP;
+    img.width = width;
+    img.height = height;
+    img.u.bitmap.format = format;
+    img.u.bitmap.flags = SPICE_BITMAP_FLAGS_TOP_DOWN;
+    img.u.bitmap.stride = stride;
+    img.u.bitmap.data = (uint8_t *)pixels;
+    /* Catch-up, first picture and upgrades must be exact: lossless only.
+     * Encoded here, at marshal time, so GLZ is safe (dcc-encode.c). */
+    if (!dcc_encode_image(dcc, &img, false, &sent, &enc)) {
+        sent = img;
+    }
+    d->type = SPICE_MSG_DISPLAY_DRAW_COPY;
+    d->box = (WireRect){ x, y, x + (int32_t)width, y + (int32_t)height };
+    d->u.copy.src = &sent;
+    d->u.copy.src_area = (WireRect){ 0, 0, (int32_t)width, (int32_t)height };
+    d->u.copy.rop_descriptor = SPICE_ROPD_OP_PUT;
+    d->u.copy.scale_mode = SPICE_IMAGE_SCALE_MODE_NEAREST;
+    wire_display_draw(w, d);
+    red_encoder_output_clear(&enc);
+}
+
+static void write_fill_sub(WireWriter *w, WireList *l, WireDraw *d, const SolidRect *r)
+{
+    memset(&d->u, 0, sizeof(d->u));
+    d->type = SPICE_MSG_DISPLAY_DRAW_FILL;
+    d->box = (WireRect){ r->x1, r->y1, r->x2, r->y2 };
+    d->u.fill.brush.type = SPICE_BRUSH_TYPE_SOLID;
+    d->u.fill.brush.color = r->color;
+    d->u.fill.rop_descriptor = SPICE_ROPD_OP_PUT;
+    wire_list_sub_begin(w, l, SPICE_MSG_DISPLAY_DRAW_FILL);
+    wire_display_draw(w, d);
+    wire_list_sub_end(w, l);
+}
+
+/* Writes a damage box (32-bit rows) as one LIST: the whole box as its
+ * one-colour rectangles' fills if they fit `budget`, else strip by strip
+ * of DCC_FILL_STRIP_ROWS rows, each strip as fills while they fit what is
+ * left of the budget and cost at most 1/DCC_FILLS_MAX_SHARE of its pixels,
+ * the others (adjacent ones joined) as images. Returns 0 with nothing
+ * written when no part would go as fills. */
+static uint16_t damage_as_fills(DisplayChannelClient *dcc, WireWriter *w, WireDraw *d,
+                                const uint8_t *pixels, uint32_t width, uint32_t height,
+                                uint32_t stride, uint8_t format, const pixman_box32_t *box,
+                                unsigned budget)
+{
+    GArray *rects = g_array_new(FALSE, FALSE, sizeof(SolidRect));
+    uint32_t strip = height, n_strips = 1;
+    int parts[DCC_FILL_MAX_STRIPS];     /* rects of each strip, -1: image */
+    unsigned used = 0, fill_parts = 0, subs = 0;
+
+    if (solid_rects(pixels, width, height, stride, box->x1, box->y1, budget, rects)) {
+        parts[0] = (int)rects->len;
+        used = subs = rects->len;
+        fill_parts = 1;
+    } else {
+        g_array_set_size(rects, 0);
+        strip = MAX((height + DCC_FILL_MAX_STRIPS - 1) / DCC_FILL_MAX_STRIPS,
+                    (uint32_t)DCC_FILL_STRIP_ROWS);
+        n_strips = (height + strip - 1) / strip;
+        for (uint32_t i = 0; i < n_strips; i++) {
+            uint32_t y = i * strip, h = MIN(strip, height - y);
+            size_t cap = MIN((size_t)(budget - used),
+                             (size_t)stride * h / DCC_FILLS_MAX_SHARE / DCC_FILL_SUB_BYTES);
+            guint before = rects->len;
+            if (cap >= 1 && solid_rects(pixels + (size_t)y * stride, width, h, stride, box->x1,
+                                        box->y1 + (int32_t)y, before + (unsigned)cap, rects)) {
+                parts[i] = (int)(rects->len - before);
+                used += (unsigned)parts[i];
+                subs += (unsigned)parts[i];
+                fill_parts++;
+            } else {
+                g_array_set_size(rects, before);
+                parts[i] = -1;
+                subs += i == 0 || parts[i - 1] >= 0;    /* joined with an image above */
+            }
+        }
+    }
+    if (fill_parts == 0 || subs > G_MAXUINT16) {
+        g_array_free(rects, TRUE);
+        return 0;
+    }
+    WireList l;
+    wire_list_begin(w, &l, (uint16_t)subs);
+    guint k = 0;
+    for (uint32_t i = 0; i < n_strips;) {
+        if (parts[i] >= 0) {
+            for (int j = 0; j < parts[i]; j++) {
+                write_fill_sub(w, &l, d, &g_array_index(rects, SolidRect, k++));
+            }
+            i++;
+            continue;
+        }
+        uint32_t e = i + 1;
+        while (e < n_strips && parts[e] < 0) {
+            e++;
+        }
+        uint32_t y = i * strip, h = MIN(e * strip, height) - y;
+        memset(&d->u, 0, sizeof(d->u));
+        wire_list_sub_begin(w, &l, SPICE_MSG_DISPLAY_DRAW_COPY);
+        write_image_draw(dcc, w, d, pixels + (size_t)y * stride, width, h, stride, format,
+                         box->x1, box->y1 + (int32_t)y);
+        wire_list_sub_end(w, &l);
+        i = e;
+    }
+    g_array_free(rects, TRUE);
+    return SPICE_MSG_LIST;
+}
+
 static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWriter *w)
 {
     DisplayChannelClient *dcc = (DisplayChannelClient *)rcc;
@@ -942,62 +1065,23 @@ static uint16_t damage_marshal(RedChannelClient *rcc, RedPipeItem *base, WireWri
     }
     unsigned max_fills = red_canvas_get_format(canvas) == SPICE_SURFACE_FMT_32_xRGB
                              ? fills_allowed(dcc, (size_t)stride * height) : 0;
-    GArray *rects = g_array_new(FALSE, FALSE, sizeof(SolidRect));
-    if (max_fills >= 2 &&
-        solid_rects(pixels, width, height, stride, box.x1, box.y1, max_fills, rects)) {
-        /* A few one-colour areas (filled boxes, cleared surfaces): their
-         * fills, in one message, cost far less than the pixels. */
-        WireList l;
-        wire_list_begin(w, &l, (uint16_t)rects->len);
-        d.type = SPICE_MSG_DISPLAY_DRAW_FILL;
-        d.u.fill.brush.type = SPICE_BRUSH_TYPE_SOLID;
-        d.u.fill.rop_descriptor = SPICE_ROPD_OP_PUT;
-        for (guint i = 0; i < rects->len; i++) {
-            const SolidRect *r = &g_array_index(rects, SolidRect, i);
-            d.box = (WireRect){ r->x1, r->y1, r->x2, r->y2 };
-            d.u.fill.brush.color = r->color;
-            wire_list_sub_begin(w, &l, SPICE_MSG_DISPLAY_DRAW_FILL);
-            wire_display_draw(w, &d);
-            wire_list_sub_end(w, &l);
-        }
-        band_note(dcc, w->len - start, (int64_t)width * height);
-        g_array_free(rects, TRUE);
-        g_free(pixels);
-        dcc_lossy_subtract(dcc, id, &box_region);
-        pixman_region32_fini(&box_region);
-        dcc->damage_rects++;
-        return SPICE_MSG_LIST;
+    uint16_t type = 0;
+    if (max_fills >= 2) {
+        /* One-colour areas (filled boxes, cleared surfaces): their fills
+         * cost far less than the pixels. */
+        type = damage_as_fills(dcc, w, &d, pixels, width, height, stride, format, &box,
+                               max_fills);
     }
-    g_array_free(rects, TRUE);
-    d.type = SPICE_MSG_DISPLAY_DRAW_COPY;
-    WireImage img, sent;
-    RedEncOutput enc;
-    memset(&img, 0, sizeof(img));
-    memset(&enc, 0, sizeof(enc));
-    img.type = SPICE_IMAGE_TYPE_BITMAP;
-    img.width = width;
-    img.height = height;
-    img.u.bitmap.format = format;
-    img.u.bitmap.flags = SPICE_BITMAP_FLAGS_TOP_DOWN;
-    img.u.bitmap.stride = stride;
-    img.u.bitmap.data = pixels;
-    /* Catch-up, first picture and upgrades must be exact: lossless only.
-     * Encoded here, at marshal time, so GLZ is safe (dcc-encode.c). */
-    if (!dcc_encode_image(dcc, &img, false, &sent, &enc)) {
-        sent = img;
+    if (!type) {
+        write_image_draw(dcc, w, &d, pixels, width, height, stride, format, box.x1, box.y1);
+        type = SPICE_MSG_DISPLAY_DRAW_COPY;
     }
-    d.u.copy.src = &sent;
-    d.u.copy.src_area = (WireRect){ 0, 0, (int32_t)width, (int32_t)height };
-    d.u.copy.rop_descriptor = SPICE_ROPD_OP_PUT;
-    d.u.copy.scale_mode = SPICE_IMAGE_SCALE_MODE_NEAREST;
-    wire_display_draw(w, &d);
     band_note(dcc, w->len - start, (int64_t)width * height);
-    red_encoder_output_clear(&enc);
     g_free(pixels);
     dcc_lossy_subtract(dcc, id, &box_region);
     pixman_region32_fini(&box_region);
     dcc->damage_rects++;
-    return SPICE_MSG_DISPLAY_DRAW_COPY;
+    return type;
 }
 
 static const RedPipeItemOps damage_item_ops = { .marshal = damage_marshal };
