@@ -440,6 +440,15 @@ static void trim_queue(DisplayChannelClient *dcc)
     red_channel_client_pipe_drop(rcc, trim_pred, &t);
 }
 
+bool dcc_wants_draw(const DisplayChannelClient *dcc)
+{
+    const RedChannelClient *rcc = &dcc->base;
+    guint n = g_queue_get_length((GQueue *)&rcc->pipe);
+    return dcc->mode == DCC_DRAW && n < DCC_MAX_PIPE_ITEMS &&
+           dcc_queued_bytes(dcc) < dcc_ops_limit(dcc) &&
+           (n == 0 || drain_ms(&dcc->pace, n + 1.0, (double)rcc->pipe_bytes) <= DCC_DRAIN_BOUND_MS);
+}
+
 /* A drawable was refused while the pipe holds something: a client that
  * takes nothing for DCC_STALL_REJECTS of them is stalled. */
 static void stall_check(DisplayChannelClient *dcc)

@@ -245,6 +245,10 @@ void dcc_add_damage(DisplayChannelClient *dcc, uint32_t surface_id,
                     const pixman_region32_t *region);
 /* Starts sending damage now if the pipe is idle. */
 void dcc_push_damage(DisplayChannelClient *dcc);
+/* Whether a drawable could be queued as a draw now (DRAW mode, room under
+ * the limits and the drain bound): when no client wants it, the channel
+ * does not copy it into an op. */
+bool dcc_wants_draw(const DisplayChannelClient *dcc);
 /* Bytes of draw operations (and frames) a pipe may hold. */
 size_t dcc_ops_limit(const DisplayChannelClient *dcc);
 /* ---- encoding (dcc-encode.c) ---- */

@@ -185,7 +185,9 @@ static bool any_client_drawing(DisplayChannel *dc)
 {
     for (GList *l = dc->base.clients; l; l = l->next) {
         DisplayChannelClient *dcc = l->data;
-        if (dcc->mode == DCC_DRAW) {
+        /* a lagging client refuses most drawables: copying each into an
+         * op only to drop it would cost the worker what it saves */
+        if (dcc_wants_draw(dcc)) {
             return true;
         }
     }
