@@ -931,8 +931,9 @@ static void write_fill_sub(WireWriter *w, WireList *l, WireDraw *d, const SolidR
  * one-colour rectangles' fills if they fit `budget`, else strip by strip
  * of DCC_FILL_STRIP_ROWS rows, each strip as fills while they fit what is
  * left of the budget and cost at most 1/DCC_FILLS_MAX_SHARE of its pixels,
- * the others (adjacent ones joined) as images. Returns 0 with nothing
- * written when no part would go as fills. */
+ * the others (adjacent ones joined) as images; budget bounds the parts.
+ * Returns 0 with nothing written when no part would go as fills or the
+ * parts exceed the budget. */
 static uint16_t damage_as_fills(DisplayChannelClient *dcc, WireWriter *w, WireDraw *d,
                                 const uint8_t *pixels, uint32_t width, uint32_t height,
                                 uint32_t stride, uint8_t format, const pixman_box32_t *box,
@@ -970,7 +971,9 @@ static uint16_t damage_as_fills(DisplayChannelClient *dcc, WireWriter *w, WireDr
             }
         }
     }
-    if (fill_parts == 0 || subs > G_MAXUINT16) {
+    /* every part is a message the client handles (a client slow per
+     * message gets one image) */
+    if (fill_parts == 0 || subs > budget || subs > G_MAXUINT16) {
         g_array_free(rects, TRUE);
         return 0;
     }
