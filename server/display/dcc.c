@@ -67,7 +67,7 @@
 #define DCC_DRAW_WIRE_BASE 48
 /* A client that took no message while this many drawables were refused
  * counts as stalled, whatever the clock says: its queued draws become
- * damage and nothing more is queued until it drains again. */
+ * damage. */
 #define DCC_STALL_REJECTS 4096
 /* A damage box made of few one-colour rectangles goes as that many
  * DRAW_FILLs in one LIST, when they cost at most 1/DCC_FILLS_MAX_SHARE of
@@ -464,10 +464,8 @@ static void stall_check(DisplayChannelClient *dcc)
         return;
     }
     p->stall_rejects = 0;
-    /* measured rate zero until it drains again (drain_sample revives it) */
-    p->items = 0;
-    p->bytes = 0;
-    p->span_ms = MAX(p->span_ms, (double)DCC_DRAIN_KNOWN_MS);
+    /* (the rate itself falls with the time samples that see nothing
+     * leave; a client busy with one large image is not zeroed) */
     red_channel_client_pipe_drop(rcc, drop_draw_pred, dcc);
 }
 
@@ -1186,7 +1184,14 @@ void dcc_on_pipe_drained(RedChannelClient *rcc)
             goto clean;
         }
         /* The client drained its draws: it has time to spare for the
-         * damage (the guest draws less than it takes, or paused). */
+         * damage when the guest draws less than it takes (nothing became
+         * damage since the last catch-up) or the credit pays for it;
+         * otherwise the draws refused meanwhile would make this a catch-up
+         * per drained pipe (the timer and the credit decide). */
+        if (p->refused != p->refused0 && p->credit < 0 && !dcc->start_pending) {
+            pace_arm(dcc);
+            return;
+        }
         catchup_mark(dcc, now);
     }
     if (!p->catchup_started) {
@@ -1198,6 +1203,7 @@ void dcc_on_pipe_drained(RedChannelClient *rcc)
          * meanwhile: the newer damage waits for its own catch-up, the
          * client gets draws again until then. */
         dcc->mode = DCC_DRAW;
+        p->refused0 = p->refused;
         pace_arm(dcc);
         return;
     }
@@ -1215,6 +1221,7 @@ void dcc_on_pipe_drained(RedChannelClient *rcc)
         }
     }
     p->damage_since_ms = -1;
+    p->refused0 = p->refused;
 clean:
     dcc->mode = DCC_DRAW;
     if (dcc->start_pending && dcc_has_surface(dcc, 0)) {
@@ -1350,6 +1357,7 @@ void dcc_draw(DisplayChannelClient *dcc, DisplayDrawOp *op, uint32_t surface_id,
      * sent later as part of an image of the area. */
     damage_add(dcc, surface_id, region);
     pace_credit(dcc, op);
+    p->refused++;
     stall_check(dcc);
     if (dcc->mode == DCC_DRAW) {
         if (catchup_due(dcc, now)) {

@@ -181,6 +181,7 @@ typedef struct DccPace {
     uint64_t draws, catchup_draws0; /* drawables seen; at the catch-up's start */
     RedTimer *timer;                /* owned: max delay / quiet guest checks */
     bool timer_armed;
+    uint64_t refused, refused0;     /* drawables made damage; at the last catch-up's end */
     uint64_t stall_serial;          /* rcc->serial at the last rejected drawable */
     uint32_t stall_rejects;         /* drawables rejected since it last moved */
     uint64_t catchups, trimmed;     /* statistics */
