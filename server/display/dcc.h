@@ -2,7 +2,8 @@
  *   display-channel.c  channel object, connect, worker events, surfaces
  *   dcc.c              per-client state, start sequence, pipe policy, damage
  *   dcc-draw.c         draw operations: copy from RedDrawable, marshal
- *   dcc-cache.c        per-client pixmap cache accounting
+ *   dcc-cache.c        per-client pixmap and palette cache accounting
+ *   dcc-damage-plan.c  damage bands as boxes, pixel reads, one-colour tiling
  *   stream*.c          video streams (stream.h, docs/streams.md)
  *
  * Threading: everything here is used on the worker thread only.
@@ -91,6 +92,40 @@ void palette_cache_reset(PaletteCache *c);
  * (uint64); the client must get INVAL_PALETTE for it. */
 uint8_t palette_cache_use(PaletteCache *c, const WirePalette *p, uint64_t serial,
                           uint64_t *wire_id, GArray *evicted);
+
+/* ---- damage planning (dcc-damage-plan.c) ---- */
+
+/* A band of damage (at most half the pipe budget of pixels) goes out as at
+ * most this many boxes, each the current pixels of one box of it, so the
+ * bytes follow what changed rather than the band's bounding box. */
+#define DCC_DAMAGE_MAX_RECTS 32
+/* Boxes a band of damage is planned as at most, before merging. */
+#define DCC_DAMAGE_PLAN_BOXES 64
+
+/* A one-colour rectangle of a damage box (surface coordinates). */
+typedef struct SolidRect {
+    int32_t x1, y1, x2, y2;
+    uint32_t color;
+} SolidRect;
+
+/* The SPICE_BITMAP_FMT_* of a surface format's pixels and their bytes per
+ * pixel (*bpp). */
+uint8_t dcc_bitmap_format_for(uint32_t surface_format, unsigned *bpp);
+/* A copy of box's pixels from canvas, rows of `stride` bytes (g_free). */
+uint8_t *dcc_read_pixels(RedCanvas *canvas, const pixman_box32_t *box, uint32_t stride);
+int64_t dcc_box_area(const pixman_box32_t *b);
+/* Plans region as boxes covering it (out holds DCC_DAMAGE_PLAN_BOXES),
+ * merged down to at most DCC_DAMAGE_MAX_RECTS and further while merging
+ * costs fewer bytes than it saves (bpp bytes a pixel); returns how many
+ * were written to out. */
+int dcc_damage_plan(const pixman_region32_t *region, unsigned bpp, pixman_box32_t *out);
+/* Whether every 32-bit pixel of the rows is the same (*color then). */
+bool dcc_box_is_solid(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t stride,
+                      uint32_t *color);
+/* Tiles rows of 32-bit pixels (box at x0, y0) with one-colour rectangles,
+ * appended to out (SolidRect); false once more than max are needed. */
+bool dcc_solid_rects(const uint8_t *pixels, uint32_t width, uint32_t height, uint32_t stride,
+                     int32_t x0, int32_t y0, unsigned max, GArray *out);
 
 /* ---- draw operations (dcc-draw.c) ---- */
 
