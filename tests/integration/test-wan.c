@@ -545,14 +545,22 @@ static void raw_server_free(SpiceServer *s)
     H_reds = NULL;
 }
 
-static void test_no_pong(void)
+/* A raw-client server with one raw main channel linked and its three
+ * net-test PINGs read (not answered). */
+static SpiceServer *raw_server_with_net_test(ItRaw *r, RawPing pings[3])
 {
     int port = loop_free_port();
     SpiceServer *s = raw_server(port);
+    g_assert_true(it_raw_main(r, port));
+    read_net_test(r, pings);
+    return s;
+}
+
+static void test_no_pong(void)
+{
     ItRaw r;
     RawPing pings[3];
-    g_assert_true(it_raw_main(&r, port));
-    read_net_test(&r, pings);
+    SpiceServer *s = raw_server_with_net_test(&r, pings);
     g_assert_cmpint(it_num_clients(s), ==, 1);
     g_assert_cmpuint(red_client_get_bitrate(the_session()), ==, 0);
 
@@ -585,12 +593,9 @@ static void test_no_pong(void)
 
 static void test_fast_pongs(void)
 {
-    int port = loop_free_port();
-    SpiceServer *s = raw_server(port);
     ItRaw r;
     RawPing pings[3];
-    g_assert_true(it_raw_main(&r, port));
-    read_net_test(&r, pings);
+    SpiceServer *s = raw_server_with_net_test(&r, pings);
     /* all three answered only after the padding was read: the rate PONG
      * comes back as fast as the others, so there is either no usable
      * figure or a very high one; never low bandwidth */
