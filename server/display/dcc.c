@@ -183,7 +183,7 @@ static void damage_add_surface(DisplayChannelClient *dcc, uint32_t id, uint32_t 
     pixman_region32_fini(&all);
 }
 
-static void pace_credit(DisplayChannelClient *dcc, const DisplayDrawOp *op);
+static void draw_to_damage(DisplayChannelClient *dcc, const DisplayDrawOp *op);
 
 static bool drop_draw_pred(RedPipeItem *item, void *opaque)
 {
@@ -191,10 +191,7 @@ static bool drop_draw_pred(RedPipeItem *item, void *opaque)
     if (item->kind != DCC_ITEM_DRAW) {
         return false;
     }
-    DisplayDrawOp *op = dcc_draw_item_op(item);
-    damage_add(dcc, op->surface_id, &op->region);
-    pace_credit(dcc, op);
-    dcc->drops++;
+    draw_to_damage(dcc, dcc_draw_item_op(item));
     return true;
 }
 
@@ -314,6 +311,15 @@ static void pace_credit(DisplayChannelClient *dcc, const DisplayDrawOp *op)
     p->credit = MIN(p->credit + draw_cost(op), pace_credit_max(dcc));
 }
 
+/* A queued draw the client will not get: its pixels become damage, and
+ * what it would have cost pays toward the catch-up. */
+static void draw_to_damage(DisplayChannelClient *dcc, const DisplayDrawOp *op)
+{
+    damage_add(dcc, op->surface_id, &op->region);
+    pace_credit(dcc, op);
+    dcc->drops++;
+}
+
 /* Damage area in pixels, re-measured at most every DCC_DRAIN_SAMPLE_MS
  * (regions of many rectangles are not summed per drawable). */
 static int64_t damage_px(DisplayChannelClient *dcc, int64_t now, bool fresh)
@@ -397,10 +403,7 @@ static bool trim_pred(RedPipeItem *item, void *opaque)
     if (t->pos++ < t->cut || item->kind != DCC_ITEM_DRAW) {
         return false;
     }
-    DisplayDrawOp *op = dcc_draw_item_op(item);
-    damage_add(t->dcc, op->surface_id, &op->region);
-    pace_credit(t->dcc, op);
-    t->dcc->drops++;
+    draw_to_damage(t->dcc, dcc_draw_item_op(item));
     t->dcc->pace.trimmed++;
     return true;
 }
@@ -429,13 +432,22 @@ static void trim_queue(DisplayChannelClient *dcc)
     red_channel_client_pipe_drop(rcc, trim_pred, &t);
 }
 
+/* Whether one more item, with the pipe then holding `bytes` charged
+ * bytes, drains within DCC_DRAIN_BOUND_MS. An empty pipe always takes one:
+ * the client is idle, and draining it is what measures the rate again
+ * after a stall. */
+static bool drain_fits(const DisplayChannelClient *dcc, guint queued, double bytes)
+{
+    return queued == 0 || drain_ms(&dcc->pace, queued + 1.0, bytes) <= DCC_DRAIN_BOUND_MS;
+}
+
 bool dcc_wants_draw(const DisplayChannelClient *dcc)
 {
     const RedChannelClient *rcc = &dcc->base;
     guint n = g_queue_get_length((GQueue *)&rcc->pipe);
     return dcc->mode == DCC_DRAW && n < DCC_MAX_PIPE_ITEMS &&
            dcc_queued_bytes(dcc) < dcc_ops_limit(dcc) &&
-           (n == 0 || drain_ms(&dcc->pace, n + 1.0, (double)rcc->pipe_bytes) <= DCC_DRAIN_BOUND_MS);
+           drain_fits(dcc, n, (double)rcc->pipe_bytes);
 }
 
 /* A drawable was refused while the pipe holds something: a client that
@@ -552,12 +564,8 @@ static bool pipe_admits(DisplayChannelClient *dcc, const DisplayDrawOp *op)
 {
     RedChannelClient *rcc = &dcc->base;
     guint n = g_queue_get_length(&rcc->pipe);
-    /* an empty pipe always takes one: the client is idle, and draining
-     * it is what measures the rate again after a stall */
     return dcc_queued_bytes(dcc) + op->bytes <= dcc_ops_limit(dcc) && n < DCC_MAX_PIPE_ITEMS &&
-           (n == 0 || drain_ms(&dcc->pace, n + 1.0,
-                    (double)(rcc->pipe_bytes + op->bytes + DCC_DRAW_ITEM_OVERHEAD)) <=
-               DCC_DRAIN_BOUND_MS);
+           drain_fits(dcc, n, (double)(rcc->pipe_bytes + op->bytes + DCC_DRAW_ITEM_OVERHEAD));
 }
 
 /* ---- simple messages ---- */
